@@ -1,0 +1,143 @@
+"""The page tree: HelpCenterPage (one per locale) > CategoryPage > ArticlePage."""
+
+from django import forms
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.models import Page
+from wagtail.search import index
+
+SUMMARY_MAX_LENGTH = 300
+
+
+class ArticleKind(models.TextChoices):
+    GUIDE = "guide", _("Guide")
+    FAQ = "faq", _("FAQ")
+    TROUBLESHOOTING = "troubleshooting", _("Troubleshooting")
+
+
+class HelpCenterPage(Page):
+    """The home page of the help center in one locale."""
+
+    intro = models.TextField(blank=True, help_text=_("Shown under the search box."))
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["articles.CategoryPage"]
+    template = "articles/help_center_page.html"
+
+    class Meta:
+        verbose_name = _("help center home")
+
+    def get_context(self, request, *args, **kwargs):
+        from articles.selectors import category_list_live, article_list_popular
+
+        context = super().get_context(request, *args, **kwargs)
+        context["categories"] = category_list_live(parent=self)
+        context["popular_articles"] = article_list_popular(locale=self.locale, limit=8)
+        return context
+
+
+class CategoryPage(Page):
+    """A group of articles, such as "Billing and refunds"."""
+
+    description = models.TextField(blank=True)
+    order = models.IntegerField(default=0, help_text=_("Lower numbers come first."))
+
+    content_panels = Page.content_panels + [FieldPanel("description"), FieldPanel("order")]
+    parent_page_types = ["articles.HelpCenterPage"]
+    subpage_types = ["articles.ArticlePage"]
+    template = "articles/category_page.html"
+
+    search_fields = Page.search_fields + [index.SearchField("description")]
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def get_context(self, request, *args, **kwargs):
+        from articles.selectors import article_list_live
+
+        context = super().get_context(request, *args, **kwargs)
+        context["articles"] = article_list_live(locale=self.locale, category=self)
+        return context
+
+
+class ArticlePageTag(TaggedItemBase):
+    content_object = ParentalKey("articles.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE)
+
+
+class ArticlePage(Page):
+    """A help article written in Markdown: a guide, an FAQ or a troubleshooting page."""
+
+    summary = models.CharField(
+        max_length=SUMMARY_MAX_LENGTH,
+        blank=True,
+        validators=[MaxLengthValidator(SUMMARY_MAX_LENGTH)],
+        help_text=_("Plain text, at most 300 characters: shown in results, the widget and to bots."),
+    )
+    kind = models.CharField(max_length=20, choices=ArticleKind.choices, default=ArticleKind.GUIDE)
+    body = models.TextField(blank=True, help_text=_("Markdown. Link other articles with [text](article:slug)."))
+    tags = ClusterTaggableManager(through="articles.ArticlePageTag", blank=True)
+    related_articles = ParentalManyToManyField("articles.ArticlePage", blank=True)
+    last_reviewed = models.DateField(null=True, blank=True)
+    source_path = models.CharField(
+        max_length=500, blank=True, editable=False,
+        help_text=_("The content file this article was imported from; empty when written in the admin."),
+    )
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary", widget=forms.Textarea(attrs={"rows": 3, "maxlength": SUMMARY_MAX_LENGTH})),
+        FieldPanel("kind"),
+        FieldPanel("body", widget=forms.Textarea(attrs={"rows": 30, "class": "kb-markdown-editor"})),
+        MultiFieldPanel(
+            [
+                FieldPanel("tags"),
+                FieldPanel("related_articles", widget=forms.SelectMultiple(attrs={"size": 8})),
+                FieldPanel("last_reviewed"),
+            ],
+            heading=_("Metadata"),
+        ),
+    ]
+    parent_page_types = ["articles.CategoryPage"]
+    subpage_types: list[str] = []
+    template = "articles/article_page.html"
+
+    search_fields = Page.search_fields + [
+        index.SearchField("title", boost=6),
+        index.SearchField("summary", boost=4),
+        index.SearchField("body", boost=2),
+        index.RelatedFields("tags", [index.SearchField("name", boost=8)]),
+        index.AutocompleteField("title"),
+        index.FilterField("kind"),
+    ]
+
+    class Meta:
+        verbose_name = _("article")
+
+    @property
+    def category(self):
+        return self.get_parent().specific
+
+    def body_html(self) -> str:
+        from articles.markdown import article_body_render
+
+        return article_body_render(article=self).html
+
+    def get_context(self, request, *args, **kwargs):
+        from articles.markdown import article_body_render
+        from articles.selectors import article_breadcrumbs, article_related_live, article_translations_live
+
+        context = super().get_context(request, *args, **kwargs)
+        rendered = article_body_render(article=self)
+        context["body_html"] = rendered.html
+        context["toc"] = rendered.toc_tokens
+        context["show_toc"] = len(rendered.toc_tokens) >= 3 or sum(len(t["children"]) for t in rendered.toc_tokens) >= 3
+        context["breadcrumbs"] = article_breadcrumbs(article=self)
+        context["related"] = article_related_live(article=self)
+        context["translations"] = article_translations_live(article=self)
+        return context

@@ -1,0 +1,7 @@
+from .base import *  # noqa: F403
+from kb_site.env import env_bool, env_str
+
+DEBUG = env_bool("DEBUG", True)
+# A development-only key; production.py refuses to start without SECRET_KEY.
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-not-for-production")  # noqa: S105
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -1,0 +1,13 @@
+import os
+import tempfile
+
+# The whole site (database, index, media) lives in a throwaway folder for a test run.
+os.environ["KB_DATA_DIR"] = tempfile.mkdtemp(prefix="kb-test-")
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "test-only-key"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

@@ -1,0 +1,35 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from tests import factories
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_CONTENT = REPO / "content"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def home(db):
+    return factories.help_center("en")
+
+
+@pytest.fixture
+def category(home):
+    return factories.category(home, title="Account and sign-in", slug="account-and-sign-in")
+
+
+@pytest.fixture
+def demo_content(tmp_path) -> Path:
+    """A writable copy of the demo content folder."""
+    target = tmp_path / "content"
+    shutil.copytree(DEMO_CONTENT, target)
+    return target
