@@ -136,7 +136,8 @@ class ArticlePage(Page):
         rendered = article_body_render(article=self)
         context["body_html"] = rendered.html
         context["toc"] = rendered.toc_tokens
-        context["show_toc"] = len(rendered.toc_tokens) >= 3 or sum(len(t["children"]) for t in rendered.toc_tokens) >= 3
+        # A table of contents helps long guides only: three headings or more.
+        context["show_toc"] = len(rendered.toc_tokens) + sum(len(t["children"]) for t in rendered.toc_tokens) >= 3
         context["breadcrumbs"] = article_breadcrumbs(article=self)
         context["related"] = article_related_live(article=self)
         context["translations"] = article_translations_live(article=self)

@@ -167,8 +167,11 @@ def article_import_apply(
     homes: dict[str, HelpCenterPage] = {}
     for code in content.locales():
         home_file = content.homes.get(code)
-        if dry_run and not HelpCenterPage.objects.filter(locale=locales[code]).exists():
+        existing = HelpCenterPage.objects.filter(locale=locales[code]).first()
+        if existing is None or not existing.live or (home_file and (existing.title, existing.intro) != (home_file.title, home_file.intro)):
             report.sections.append(f"{code}/")
+        if dry_run:
+            homes[code] = existing
             continue
         homes[code] = help_center_ensure(
             locale=locales[code],
