@@ -1,6 +1,7 @@
 """The page tree: HelpCenterPage (one per locale) > CategoryPage > ArticlePage."""
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -107,17 +108,21 @@ class ArticlePage(Page):
     subpage_types: list[str] = []
     template = "articles/article_page.html"
 
+    # Kitsune's weights as a starting point: keywords 8, title 6, summary 4, content 2.
+    # Later entries replace Page's own (title gets boost 6).
     search_fields = Page.search_fields + [
         index.SearchField("title", boost=6),
         index.SearchField("summary", boost=4),
         index.SearchField("body", boost=2),
-        index.RelatedFields("tags", [index.SearchField("name", boost=8)]),
-        index.AutocompleteField("title"),
+        index.RelatedFields("tags", [index.SearchField("name", boost=8), index.FilterField("slug")]),
         index.FilterField("kind"),
     ]
 
     class Meta:
         verbose_name = _("article")
+
+    def get_template(self, request, *args, **kwargs):
+        return getattr(settings, "KB_ARTICLE_TEMPLATE", self.template)
 
     @property
     def category(self):

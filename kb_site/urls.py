@@ -16,6 +16,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": HelpCenterSitemap}}),
     path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", include("kb_site.api.urls")),
+    path("feedback/", include("feedback.urls")),
 ]
 
 if settings.DEBUG:

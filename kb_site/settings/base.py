@@ -136,11 +136,24 @@ CACHES = {
 
 WAGTAIL_SITE_NAME = "Kestrel Help Center"
 WAGTAILADMIN_BASE_URL = env_str("KB_BASE_URL", "http://127.0.0.1:8000")
-WAGTAILSEARCH_BACKENDS = {
-    "default": {
-        "BACKEND": "wagtail.search.backends.database",
-    }
+# Search: the embedded Whoosh index by default; beyond one machine, Wagtail's own
+# Elasticsearch/OpenSearch backends or its database backend (on PostgreSQL), chosen here only.
+KB_SEARCH_BACKEND = env_str("KB_SEARCH_BACKEND", "whoosh")
+_SEARCH_BACKENDS = {
+    "whoosh": {"BACKEND": "search.backends.whoosh", "PATH": KB_DATA_DIR / "search-index"},
+    "database": {"BACKEND": "wagtail.search.backends.database"},
+    "elasticsearch": {
+        "BACKEND": "wagtail.search.backends.elasticsearch8",
+        "URLS": env_list("KB_SEARCH_URL", ["http://localhost:9200"]),
+        "INDEX_PREFIX": env_str("KB_SEARCH_INDEX_PREFIX", "kb_"),
+    },
+    "opensearch": {
+        "BACKEND": "modelsearch.backends.opensearch3",
+        "URLS": env_list("KB_SEARCH_URL", ["http://localhost:9200"]),
+        "INDEX_PREFIX": env_str("KB_SEARCH_INDEX_PREFIX", "kb_"),
+    },
 }
+WAGTAILSEARCH_BACKENDS = {"default": _SEARCH_BACKENDS[KB_SEARCH_BACKEND]}
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx", "zip"]
@@ -150,7 +163,21 @@ KB_STALE_AFTER_DAYS = 180
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "kb_site.api.errors.api_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kestrel Help Center API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# The article page template is composed by kb_site (it adds the feedback app's
+# helpfulness vote to the articles app's page); articles itself knows nothing of votes.
+KB_ARTICLE_TEMPLATE = "kb_site/article_page.html"
 
 LOGGING = {
     "version": 1,
@@ -160,3 +187,15 @@ LOGGING = {
         "kb": {"handlers": ["console"], "level": env_str("KB_LOG_LEVEL", "INFO")},
     },
 }
+
+# Feedback
+# A deflection is a positive signal with no escalation or ticket within this many hours.
+KB_ATTRIBUTION_WINDOW_HOURS = int(env_str("KB_ATTRIBUTION_WINDOW_HOURS", "24"))
+KB_VISITOR_COOKIE = "kb_visitor"
+KB_VISITOR_COOKIE_AGE = 365 * 24 * 3600
+KB_JOURNEY_COOKIE = "kb_journey"
+# Sets the anonymous visitor and journey cookies on pages that show the vote form.
+MIDDLEWARE = [*MIDDLEWARE, "feedback.visitor.visitor_cookie_middleware"]
+# Vote attempts allowed per hour, per visitor cookie and per (hashed) IP address.
+KB_VOTE_RATE_LIMIT_VISITOR = 30
+KB_VOTE_RATE_LIMIT_IP = 120
