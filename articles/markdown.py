@@ -95,6 +95,7 @@ def sanitize_html(html: str) -> str:
 @dataclass
 class RenderedMarkdown:
     html: str
+    text: str = ""
     toc_tokens: list[dict] = field(default_factory=list)
     article_links: list[str] = field(default_factory=list)
     broken_links: list[str] = field(default_factory=list)
@@ -153,6 +154,7 @@ def markdown_render(text: str, *, resolve_article: Callable[[str], str | None] |
     # Raw HTML in Markdown is allowed by the syntax; the sanitiser below decides what survives.
     html = md.convert(text or "")
     result.html = sanitize_html(html)
+    result.text = html_to_text(result.html)
     result.toc_tokens = _sanitize_toc(md.toc_tokens)
     return result
 
@@ -167,6 +169,18 @@ def _sanitize_toc(tokens: list[dict]) -> list[dict]:
 def _strip_tags(fragment: str) -> str:
     # toc names are HTML fragments; keep their text only (templates escape it again).
     return html.unescape(nh3.clean(fragment, tags=set()))
+
+
+_BLOCK_END_RE = re.compile(r"</(p|h[1-6]|li|tr|pre|blockquote|dd|dt|table)>", re.I)
+_WHITESPACE_RE = re.compile(r"[ \t]+")
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of sanitised HTML, one paragraph per line (for snippets and bots)."""
+    text = _BLOCK_END_RE.sub(lambda m: m.group(0) + "\n", fragment)
+    text = html.unescape(nh3.clean(text, tags=set()))
+    lines = (_WHITESPACE_RE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line and line != "#")
 
 
 GENERATION_KEY = "kb:md:generation"

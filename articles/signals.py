@@ -5,6 +5,8 @@ from django.dispatch import receiver
 from wagtail.signals import page_published, page_unpublished, post_page_move
 from django.db.models.signals import post_delete
 
+from wagtail.search import index
+
 from articles.markdown import markdown_cache_bump
 from articles.models import ArticlePage
 
@@ -21,3 +23,15 @@ def markdown_cache_invalidate(sender, **kwargs):
 def markdown_cache_invalidate_on_delete(sender, **kwargs):
     """Drops cached renderings when an article is deleted."""
     transaction.on_commit(markdown_cache_bump)
+
+
+@receiver(page_published, sender=ArticlePage, dispatch_uid="articles_reindex_after_publish")
+def article_reindex_after_publish(sender, instance, **kwargs):
+    """Reindexes a published article once its tags are saved.
+
+    Wagtail indexes on post_save, which modelcluster fires before it writes child
+    relations such as tags, so a new tag would reach the index only on the next save
+    (Wagtail fixed the same for images and documents, wagtail#613). This goes through
+    Wagtail's own indexing function, not a second path.
+    """
+    index.insert_or_update_object(instance)

@@ -1,35 +1,50 @@
 """Views that combine apps: the search page. Article pages are served by Wagtail."""
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
+from articles.models import ArticleKind
 from articles.selectors import help_center_for_locale, locale_get
-from search.selectors import article_search
+from feedback.services import search_record
+from feedback.visitor import journey_id_from_request
+from search.selectors import SearchQueryError, article_list_useful, article_search
 
-QUERY_MAX_LENGTH = 500
+PAGE_SIZE = 10
 
 
 def search_page(request: HttpRequest) -> HttpResponse:
     """The shareable results page, /<locale>/search/?q=…, which works without JavaScript."""
     locale = locale_get(language_code=get_language())
-    query = request.GET.get("q", "").strip()
-    error = None
-    results = []
-    if len(query) > QUERY_MAX_LENGTH:
-        error = f"Your search is too long: please use at most {QUERY_MAX_LENGTH} characters."
-    elif query and locale is not None:
-        results = list(article_search(query=query, locale=locale))
-    return render(
-        request,
-        "kb_site/search.html",
-        {
-            "query": query,
-            "results": results,
-            "error": error,
-            "home": help_center_for_locale(locale=locale) if locale else None,
-        },
-    )
+    query = request.GET.get("q", "")
+    kind = request.GET.get("kind") if request.GET.get("kind") in ArticleKind.values else None
+    category = request.GET.get("category") or None
+    try:
+        page_number = max(1, min(100, int(request.GET.get("page", "1"))))
+    except ValueError:
+        page_number = 1
+    context = {"query": query.strip(), "kind": kind, "category": category, "kinds": ArticleKind.choices,
+               "home": help_center_for_locale(locale=locale) if locale else None}
+    if query.strip() and locale is not None:
+        try:
+            result = article_search(query=query, locale=locale, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE,
+                                    kind=kind, category=category)
+        except SearchQueryError as exc:
+            context["error"] = str(exc)
+        else:
+            context["result"] = result
+            context["search_id"] = search_record(
+                query=result.query, locale=locale.language_code, result_ids=[h.article.pk for h in result.hits],
+                result_count=result.count, channel="web", journey_id=journey_id_from_request(request),
+            )
+            if result.count:
+                paginator = Paginator(range(min(result.count, 100 * PAGE_SIZE)), PAGE_SIZE)
+                context["page_obj"] = paginator.get_page(page_number)
+    if locale is not None and (not context.get("result") or not context["result"].count):
+        context["useful"] = article_list_useful(locale=locale)
+    status = 400 if context.get("error") else 200
+    return render(request, "kb_site/search.html", context, status=status)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

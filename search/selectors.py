@@ -1,13 +1,274 @@
-"""Search reads. All project code searches through here, never through a backend."""
+"""Search reads. All project code searches through here, never through a backend.
+
+`article_search` turns what a customer typed into Wagtail search queries on live,
+public articles: query validation and parsing (phrases, `-exclusions`), writer-edited
+synonyms, articles matching all terms before those matching some, promoted results,
+a fuzzy retry with "did you mean", an English fallback, and escaped snippets.
+"""
 
 from __future__ import annotations
 
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.safestring import SafeString
+from modelsearch.query import And, Boost, Fuzzy, Not, Or, Phrase, PlainText
+from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.models import Locale
 
-from articles.selectors import article_list_live
+from articles.markdown import article_body_render
+from articles.models import ArticlePage, CategoryPage
+from articles.selectors import article_list_live, default_locale
+from search.analysis import highlight_passage
+from search.models import Synonym
+
+QUERY_MAX_LENGTH = 500
+FEW_RESULTS = 3
+_TOKEN_RE = re.compile(r'-?"[^"]*"|\S+')
+_OPERATOR_ONLY = {"-", "+", "AND", "OR", "NOT", "&&", "||", "*", '"', "-*"}
 
 
-def article_search(*, query: str, locale: Locale, limit: int = 20, offset: int = 0):
-    """Live, public articles of a locale matching a query, best first."""
+class SearchQueryError(ValueError):
+    """A query that cannot be run, with a message a customer can act on."""
+
+    def __init__(self, message: str, *, code: str = "invalid_query"):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class ParsedQuery:
+    terms: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.terms)
+
+
+@dataclass
+class SearchHit:
+    article: ArticlePage
+    title: str
+    url: str
+    summary: str
+    snippet: SafeString
+    kind: str
+    category: str
+    category_slug: str
+    score: float
+    promoted: bool = False
+
+
+@dataclass
+class SearchResult:
+    query: str
+    locale: str
+    count: int
+    hits: list[SearchHit]
+    suggestion: str | None = None
+    fuzzy: bool = False
+    fallback_locale: str | None = None
+
+
+def query_normalize(query: str) -> str:
+    """Collapses whitespace; the form stored in reports and matched against promotions."""
+    return " ".join(query.split())
+
+
+def query_parse(query: str) -> ParsedQuery:
+    """Validates and splits a query into terms, "quoted phrases" and -exclusions."""
+    if "\x00" in query:
+        raise SearchQueryError("The search contains a NUL character.")
+    query = query_normalize(query)
+    if not query:
+        raise SearchQueryError("Type a few words to search for.", code="empty_query")
+    if len(query) > QUERY_MAX_LENGTH:
+        raise SearchQueryError(f"The search is too long: use at most {QUERY_MAX_LENGTH} characters.", code="query_too_long")
+    if query.count('"') % 2:
+        raise SearchQueryError("The search has an unbalanced quote: close the \"quoted phrase\".")
+    parsed = ParsedQuery()
+    for token in _TOKEN_RE.findall(query):
+        negative = token.startswith("-") and len(token) > 1
+        body = token[1:] if negative else token
+        if body.startswith('"'):
+            phrase = body.strip('"').strip()
+            if not phrase:
+                continue
+            (parsed.excluded if negative else parsed.phrases).append(phrase)
+        elif token.upper() in _OPERATOR_ONLY or set(token) <= set("*-+|&"):
+            continue
+        elif negative:
+            parsed.excluded.append(body)
+        else:
+            parsed.terms.append(token)
+    if not parsed.terms and not parsed.phrases:
+        raise SearchQueryError("The search has no words to look for, only operators or exclusions.")
+    return parsed
+
+
+def _synonym_variants(text: str, locale: Locale) -> list[str]:
+    """Rewrites of `text` with each synonym group's phrase swapped for its alternatives."""
+    lowered = f" {text.lower()} "
+    variants: list[str] = []
+    for group in Synonym.objects.filter(locale=locale):
+        terms = group.term_list()
+        for term in terms:
+            if f" {term} " in lowered:
+                for alternative in terms:
+                    if alternative != term:
+                        variants.append(lowered.replace(f" {term} ", f" {alternative} ").strip())
+                break
+    return variants
+
+
+def _text_query(parsed: ParsedQuery, variants: list[str], operator: str, *, fuzzy: bool = False):
+    if fuzzy:
+        words = [w for w in parsed.text.split() if len(w) >= 4]
+        if not words:
+            return None
+        main = Fuzzy(" ".join(words))
+    elif parsed.terms:
+        main = PlainText(parsed.text, operator=operator)
+        if variants:
+            main = Or([main] + [Boost(PlainText(v, operator=operator), 0.9) for v in variants])
+    else:
+        main = None
+    parts = [p for p in [main, *(Phrase(p) for p in parsed.phrases)] if p is not None]
+    query = parts[0] if len(parts) == 1 else And(parts)
+    if parsed.excluded:
+        query = And([query, Not(Or([Phrase(e) if " " in e else PlainText(e) for e in parsed.excluded]))])
+    return query
+
+
+def _filtered(locale: Locale, *, category: str | None, kind: str | None, tag: str | None):
     qs = article_list_live(locale=locale).order_by()
-    return qs.search(query)[offset : offset + limit]
+    if category:
+        parent = CategoryPage.objects.filter(locale=locale, slug=category).first()
+        if parent is None:
+            return qs.none()
+        qs = qs.descendant_of(parent)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if tag:
+        qs = qs.filter(tags__slug=tag)
+    return qs
+
+
+def _run(qs, query, limit: int) -> tuple[list, int]:
+    results = qs.search(query).annotate_score("_score")
+    page = list(results[:limit])
+    return page, results.count()
+
+
+def _ranked(qs, parsed: ParsedQuery, variants: list[str], wanted: int) -> tuple[list, int]:
+    """Articles matching all terms first, then those matching some."""
+    all_terms, _ = _run(qs, _text_query(parsed, variants, "and"), wanted)
+    some_terms, count = _run(qs, _text_query(parsed, variants, "or"), wanted)
+    seen = {a.pk for a in all_terms}
+    merged = all_terms + [a for a in some_terms if a.pk not in seen]
+    return merged, max(count, len(merged))
+
+
+def _did_you_mean(parsed: ParsedQuery, articles: list[ArticlePage]) -> str | None:
+    """The query with each unknown word replaced by the closest word of the articles found."""
+    vocabulary: set[str] = set()
+    for article in articles[:5]:
+        vocabulary.update(w.lower() for w in re.findall(r"\w+", f"{article.title} {article.summary}"))
+        vocabulary.update(t.name.lower() for t in article.tags.all())
+    words, changed = [], False
+    for word in parsed.terms:
+        lower = word.lower()
+        if lower in vocabulary or len(lower) < 4:
+            words.append(word)
+            continue
+        match = difflib.get_close_matches(lower, vocabulary, n=1, cutoff=0.75)
+        words.append(match[0] if match else word)
+        changed |= bool(match)
+    return " ".join(words) if changed else None
+
+
+def _promoted(query: str, locale: Locale, qs) -> list[ArticlePage]:
+    page_ids = SearchPromotion.objects.filter(query__query_string=query.lower()).order_by("sort_order").values_list("page_id", flat=True)
+    by_id = {a.pk: a for a in qs.filter(pk__in=list(page_ids))}
+    return [by_id[pk] for pk in page_ids if pk in by_id]
+
+
+def _hit(article: ArticlePage, query: str, *, promoted: bool = False) -> SearchHit:
+    parent = article.get_parent()
+    text = article_body_render(article=article).text
+    return SearchHit(
+        article=article,
+        title=article.title,
+        url=article.url,
+        summary=article.summary,
+        snippet=highlight_passage(text, query, article.locale.language_code),
+        kind=article.kind,
+        category=parent.title,
+        category_slug=parent.slug,
+        score=round(float(getattr(article, "_score", 0.0) or 0.0), 4),
+        promoted=promoted,
+    )
+
+
+def article_search(
+    *, query: str, locale: Locale, limit: int = 10, offset: int = 0,
+    category: str | None = None, kind: str | None = None, tag: str | None = None,
+    fallback: bool = True,
+) -> SearchResult:
+    """Live, public articles of a locale matching a query, best first.
+
+    Raises SearchQueryError for a query that cannot be run.
+    """
+    parsed = query_parse(query)
+    normalized = query_normalize(query)
+    qs = _filtered(locale, category=category, kind=kind, tag=tag)
+    variants = _synonym_variants(parsed.text, locale) if parsed.terms else []
+    wanted = offset + limit
+
+    promoted = _promoted(normalized, locale, qs)
+    articles, count = _ranked(qs, parsed, variants, wanted + len(promoted))
+    suggestion, fuzzy = None, False
+    if count < FEW_RESULTS and parsed.terms:
+        fuzzy_query = _text_query(parsed, [], "or", fuzzy=True)
+        if fuzzy_query is not None:
+            fuzzy_hits, fuzzy_count = _run(qs, fuzzy_query, wanted + len(promoted))
+            if fuzzy_count > count:
+                suggestion = _did_you_mean(parsed, fuzzy_hits)
+                seen = {a.pk for a in articles}
+                articles += [a for a in fuzzy_hits if a.pk not in seen]
+                count, fuzzy = max(fuzzy_count, len(articles)), True
+
+    promoted_ids = {a.pk for a in promoted}
+    ordered = promoted + [a for a in articles if a.pk not in promoted_ids]
+    count = max(count, len(ordered)) if ordered else 0
+    snippet_query = suggestion or parsed.text or " ".join(parsed.phrases)
+    hits = [_hit(a, snippet_query, promoted=a.pk in promoted_ids) for a in ordered[offset:wanted]]
+
+    if count == 0 and fallback and locale.language_code != settings.LANGUAGE_CODE:
+        english = article_search(query=query, locale=default_locale(), limit=limit, offset=offset,
+                                 category=category, kind=kind, tag=tag, fallback=False)
+        if english.count:
+            english.locale = locale.language_code
+            english.fallback_locale = settings.LANGUAGE_CODE
+            return english
+    return SearchResult(query=normalized, locale=locale.language_code, count=count, hits=hits,
+                        suggestion=suggestion, fuzzy=fuzzy)
+
+
+def article_suggest(*, prefix: str, locale: Locale, limit: int = 8) -> list[ArticlePage]:
+    """Titles for suggest-as-you-type: live articles whose title words start with the prefix."""
+    prefix = query_normalize(prefix)
+    if not prefix:
+        return []
+    return list(article_list_live(locale=locale).order_by().autocomplete(prefix, fields=["title"], operator="and")[:limit])
+
+
+def article_list_useful(*, locale: Locale, limit: int = 5) -> list[ArticlePage]:
+    """What to offer when a search finds nothing: the locale's most useful articles."""
+    from articles.selectors import article_list_popular
+
+    return article_list_popular(locale=locale, limit=limit)

@@ -11,6 +11,19 @@ DEMO_CONTENT = REPO / "content"
 
 
 @pytest.fixture(autouse=True)
+def _search_index(settings, tmp_path):
+    """Every test gets its own empty Whoosh index: the database rolls back, files don't."""
+    from search.backends.whoosh import reset_process_state
+
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {"BACKEND": "search.backends.whoosh", "PATH": tmp_path / "search-index"}
+    }
+    reset_process_state()
+    yield
+    reset_process_state()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield
