@@ -8,11 +8,11 @@ from rest_framework.views import APIView
 
 from articles.models import ArticleKind
 from articles.selectors import locale_get
+from feedback.models import Channel
 from feedback.services import search_record
 from kb_site.api.errors import ApiError
 from search.selectors import QUERY_MAX_LENGTH, SearchQueryError, article_search, article_suggest
 
-CHANNELS = ["web", "widget", "bot", "agent", "api"]
 LOCALE_CHOICES = [code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
 
 
@@ -40,7 +40,7 @@ class ArticleSearchApi(APIView):
         kind = serializers.ChoiceField(choices=ArticleKind.values, required=False)
         tag = serializers.SlugField(required=False, max_length=100)
         journey_id = serializers.CharField(required=False, max_length=64)
-        channel = serializers.ChoiceField(choices=CHANNELS, default="api")
+        channel = serializers.ChoiceField(choices=Channel.values, default=Channel.API)
 
     class HitSerializer(serializers.Serializer):
         id = serializers.IntegerField(source="article.pk")
