@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import TaggedItemBase
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Page
 from wagtail.search import index
@@ -72,8 +73,27 @@ class ArticlePageTag(TaggedItemBase):
     content_object = ParentalKey("articles.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE)
 
 
+class ArticlePageForm(WagtailAdminPageForm):
+    """The admin form: reports `article:` links that resolve to no article, by slug."""
+
+    def clean(self):
+        cleaned = super().clean()
+        from articles.markdown import markdown_render
+        from articles.selectors import article_url_resolver
+
+        locale = getattr(self.instance, "locale", None) or (self.parent_page.locale if self.parent_page else None)
+        if locale is not None and cleaned.get("body"):
+            broken = markdown_render(cleaned["body"], resolve_article=article_url_resolver(locale=locale)).broken_links
+            if broken:
+                slugs = ", ".join(f"article:{slug}" for slug in dict.fromkeys(broken))
+                self.add_error("body", _("These article links point to no published article: %(slugs)s") % {"slugs": slugs})
+        return cleaned
+
+
 class ArticlePage(Page):
     """A help article written in Markdown: a guide, an FAQ or a troubleshooting page."""
+
+    base_form_class = ArticlePageForm
 
     summary = models.CharField(
         max_length=SUMMARY_MAX_LENGTH,

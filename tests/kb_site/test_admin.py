@@ -66,3 +66,15 @@ def test_editor_submits_for_review_and_cannot_publish(editor_client, category):
     editor_client.post(f"/admin/pages/{page.pk}/edit/", data)
     page.refresh_from_db()
     assert not page.live
+
+
+@pytest.mark.django_db
+def test_broken_article_link_is_reported_to_the_writer_in_the_admin(editor_client, category):
+    factories.article(category, slug="exists")
+    data = {"title": "Links", "slug": "links", "summary": "", "kind": "guide", "tags": "", "last_reviewed": "",
+            "body": "See [ok](article:exists) and [gone](article:no-such-article).", "action-submit": "Submit"}
+    response = editor_client.post(f"/admin/pages/add/articles/articlepage/{category.pk}/", data)
+    assert response.status_code == 200
+    assert "article:no-such-article" in response.content.decode()
+    assert "article:exists" not in response.content.decode().split("point to no published article")[1][:200]
+    assert not ArticlePage.objects.filter(slug="links").exists()
