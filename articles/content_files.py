@@ -21,7 +21,9 @@ from articles.models import SUMMARY_MAX_LENGTH, ArticleKind
 CATEGORY_FILE = "_category.md"
 HOME_FILE = "_index.md"
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-ARTICLE_LINK_RE = re.compile(r"\]\(\s*" + re.escape(ARTICLE_LINK_SCHEME) + r"([^)\s#]*)")
+ARTICLE_LINK_RE = re.compile(
+    r"\]\(\s*" + re.escape(ARTICLE_LINK_SCHEME) + r"([^)\s#]*)"
+)
 TITLE_MAX_LENGTH = 255
 
 ARTICLE_KEYS = {"title", "summary", "kind", "tags", "related", "last_reviewed"}
@@ -83,7 +85,11 @@ class ContentSet:
 
     def locales(self) -> list[str]:
         """The locales present, the default language first."""
-        codes = {a.locale for a in self.articles.values()} | {c.locale for c in self.categories.values()} | set(self.homes)
+        codes = (
+            {a.locale for a in self.articles.values()}
+            | {c.locale for c in self.categories.values()}
+            | set(self.homes)
+        )
         return sorted(codes, key=lambda c: (c != settings.LANGUAGE_CODE, c))
 
 
@@ -95,11 +101,15 @@ def _split_front_matter(path: Path, text: str) -> tuple[str, str, int] | Content
     """Returns (front matter, body, first body line number) or an error."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
-        return ContentError(path, 1, "missing front matter: the file must start with a line '---'")
+        return ContentError(
+            path, 1, "missing front matter: the file must start with a line '---'"
+        )
     for index in range(1, len(lines)):
         if lines[index].strip() in {"---", "..."}:
             return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
-    return ContentError(path, 1, "front matter is not closed: add a line '---' after it")
+    return ContentError(
+        path, 1, "front matter is not closed: add a line '---' after it"
+    )
 
 
 def _load_yaml(path: Path, front: str) -> tuple[dict, dict[str, int]] | ContentError:
@@ -120,7 +130,11 @@ def _load_yaml(path: Path, front: str) -> tuple[dict, dict[str, int]] | ContentE
         return {}, {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         return ContentError(path, 2, "front matter must be a mapping of keys to values")
-    key_lines = {k.value: k.start_mark.line + 2 for k, _v in node.value if isinstance(k, yaml.ScalarNode)}
+    key_lines = {
+        k.value: k.start_mark.line + 2
+        for k, _v in node.value
+        if isinstance(k, yaml.ScalarNode)
+    }
     return data, key_lines
 
 
@@ -132,7 +146,13 @@ def _as_text(value, *, path, line, key, errors, max_length=None) -> str:
         return ""
     text = str(value).strip()
     if max_length is not None and len(text) > max_length:
-        errors.append(ContentError(path, line, f"'{key}' is {len(text)} characters long; the limit is {max_length}"))
+        errors.append(
+            ContentError(
+                path,
+                line,
+                f"'{key}' is {len(text)} characters long; the limit is {max_length}",
+            )
+        )
     return text
 
 
@@ -141,8 +161,14 @@ def _as_list(value, *, path, line, key, errors) -> list[str]:
         return []
     if isinstance(value, str):
         value = [part for part in (p.strip() for p in value.split(",")) if part]
-    if not isinstance(value, list) or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
-        errors.append(ContentError(path, line, f"'{key}' must be a list of words, e.g. [one, two]"))
+    if not isinstance(value, list) or not all(
+        isinstance(v, str | int) and not isinstance(v, bool) for v in value
+    ):
+        errors.append(
+            ContentError(
+                path, line, f"'{key}' must be a list of words, e.g. [one, two]"
+            )
+        )
         return []
     return [str(v).strip() for v in value if str(v).strip()]
 
@@ -150,7 +176,13 @@ def _as_list(value, *, path, line, key, errors) -> list[str]:
 def _check_keys(data: dict, allowed: set[str], *, path, key_lines, errors) -> None:
     for key in data:
         if key not in allowed:
-            errors.append(ContentError(path, key_lines.get(key, 2), f"unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})"))
+            errors.append(
+                ContentError(
+                    path,
+                    key_lines.get(key, 2),
+                    f"unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})",
+                )
+            )
 
 
 def _parse_home(path: Path, locale: str, errors: list[ContentError]) -> HomeFile | None:
@@ -159,28 +191,67 @@ def _parse_home(path: Path, locale: str, errors: list[ContentError]) -> HomeFile
         return None
     data, key_lines, _body, _line = parsed
     _check_keys(data, HOME_KEYS, path=path, key_lines=key_lines, errors=errors)
-    title = _as_text(data.get("title"), path=path, line=key_lines.get("title", 2), key="title", errors=errors, max_length=TITLE_MAX_LENGTH)
+    title = _as_text(
+        data.get("title"),
+        path=path,
+        line=key_lines.get("title", 2),
+        key="title",
+        errors=errors,
+        max_length=TITLE_MAX_LENGTH,
+    )
     if not title:
         errors.append(ContentError(path, key_lines.get("title", 1), "missing 'title'"))
-    intro = _as_text(data.get("intro"), path=path, line=key_lines.get("intro", 2), key="intro", errors=errors)
+    intro = _as_text(
+        data.get("intro"),
+        path=path,
+        line=key_lines.get("intro", 2),
+        key="intro",
+        errors=errors,
+    )
     return HomeFile(locale=locale, title=title, intro=intro, path=path)
 
 
-def _parse_category(path: Path, locale: str, slug: str, errors: list[ContentError]) -> CategoryFile | None:
+def _parse_category(
+    path: Path, locale: str, slug: str, errors: list[ContentError]
+) -> CategoryFile | None:
     parsed = _parse_file(path, errors)
     if parsed is None:
         return None
     data, key_lines, _body, _line = parsed
     _check_keys(data, CATEGORY_KEYS, path=path, key_lines=key_lines, errors=errors)
-    title = _as_text(data.get("title"), path=path, line=key_lines.get("title", 2), key="title", errors=errors, max_length=TITLE_MAX_LENGTH)
+    title = _as_text(
+        data.get("title"),
+        path=path,
+        line=key_lines.get("title", 2),
+        key="title",
+        errors=errors,
+        max_length=TITLE_MAX_LENGTH,
+    )
     if not title:
         errors.append(ContentError(path, key_lines.get("title", 1), "missing 'title'"))
-    description = _as_text(data.get("description"), path=path, line=key_lines.get("description", 2), key="description", errors=errors)
+    description = _as_text(
+        data.get("description"),
+        path=path,
+        line=key_lines.get("description", 2),
+        key="description",
+        errors=errors,
+    )
     order = data.get("order", 0)
     if not isinstance(order, int) or isinstance(order, bool):
-        errors.append(ContentError(path, key_lines.get("order", 2), "'order' must be a whole number"))
+        errors.append(
+            ContentError(
+                path, key_lines.get("order", 2), "'order' must be a whole number"
+            )
+        )
         order = 0
-    return CategoryFile(locale=locale, slug=slug, title=title, description=description, order=order, path=path)
+    return CategoryFile(
+        locale=locale,
+        slug=slug,
+        title=title,
+        description=description,
+        order=order,
+        path=path,
+    )
 
 
 def _parse_file(path: Path, errors: list[ContentError]):
@@ -191,7 +262,13 @@ def _parse_file(path: Path, errors: list[ContentError]):
         errors.append(ContentError(path, line, "the file is not valid UTF-8"))
         return None
     if "\x00" in text:
-        errors.append(ContentError(path, text[: text.index("\x00")].count("\n") + 1, "the file contains a NUL byte"))
+        errors.append(
+            ContentError(
+                path,
+                text[: text.index("\x00")].count("\n") + 1,
+                "the file contains a NUL byte",
+            )
+        )
         return None
     split = _split_front_matter(path, text)
     if isinstance(split, ContentError):
@@ -206,7 +283,9 @@ def _parse_file(path: Path, errors: list[ContentError]):
     return data, key_lines, body, body_line
 
 
-def _parse_article(path: Path, locale: str, category: str, errors: list[ContentError]) -> ArticleFile | None:
+def _parse_article(
+    path: Path, locale: str, category: str, errors: list[ContentError]
+) -> ArticleFile | None:
     parsed = _parse_file(path, errors)
     if parsed is None:
         return None
@@ -218,28 +297,76 @@ def _parse_article(path: Path, locale: str, category: str, errors: list[ContentE
     def line(key: str) -> int:
         return key_lines.get(key, 2)
 
-    title = _as_text(data.get("title"), path=path, line=line("title"), key="title", errors=errors, max_length=TITLE_MAX_LENGTH)
+    title = _as_text(
+        data.get("title"),
+        path=path,
+        line=line("title"),
+        key="title",
+        errors=errors,
+        max_length=TITLE_MAX_LENGTH,
+    )
     if not title:
         errors.append(ContentError(path, key_lines.get("title", 1), "missing 'title'"))
-    summary = _as_text(data.get("summary"), path=path, line=line("summary"), key="summary", errors=errors, max_length=SUMMARY_MAX_LENGTH)
+    summary = _as_text(
+        data.get("summary"),
+        path=path,
+        line=line("summary"),
+        key="summary",
+        errors=errors,
+        max_length=SUMMARY_MAX_LENGTH,
+    )
     kind = data.get("kind", ArticleKind.GUIDE)
     if kind not in ArticleKind.values:
-        errors.append(ContentError(path, line("kind"), f"unknown kind '{kind}' (expected one of: {', '.join(ArticleKind.values)})"))
-    tags = _as_list(data.get("tags"), path=path, line=line("tags"), key="tags", errors=errors)
-    related = _as_list(data.get("related"), path=path, line=line("related"), key="related", errors=errors)
+        errors.append(
+            ContentError(
+                path,
+                line("kind"),
+                f"unknown kind '{kind}' (expected one of: {', '.join(ArticleKind.values)})",
+            )
+        )
+    tags = _as_list(
+        data.get("tags"), path=path, line=line("tags"), key="tags", errors=errors
+    )
+    related = _as_list(
+        data.get("related"),
+        path=path,
+        line=line("related"),
+        key="related",
+        errors=errors,
+    )
     last_reviewed = data.get("last_reviewed")
     if isinstance(last_reviewed, str):
         try:
             last_reviewed = datetime.date.fromisoformat(last_reviewed.strip())
         except ValueError:
             last_reviewed = "invalid"
-    if last_reviewed is not None and not isinstance(last_reviewed, datetime.date) or isinstance(last_reviewed, datetime.datetime):
-        errors.append(ContentError(path, line("last_reviewed"), "'last_reviewed' must be a date like 2026-09-14"))
+    if (
+        last_reviewed is not None
+        and not isinstance(last_reviewed, datetime.date)
+        or isinstance(last_reviewed, datetime.datetime)
+    ):
+        errors.append(
+            ContentError(
+                path,
+                line("last_reviewed"),
+                "'last_reviewed' must be a date like 2026-09-14",
+            )
+        )
         last_reviewed = None
     return ArticleFile(
-        locale=locale, category=category, slug=path.stem, title=title, summary=summary, kind=str(kind),
-        tags=tags, related=related, last_reviewed=last_reviewed, body=body + "\n" if body.strip() else "",
-        path=path, key_lines=key_lines, body_first_line=body_line,
+        locale=locale,
+        category=category,
+        slug=path.stem,
+        title=title,
+        summary=summary,
+        kind=str(kind),
+        tags=tags,
+        related=related,
+        last_reviewed=last_reviewed,
+        body=body + "\n" if body.strip() else "",
+        path=path,
+        key_lines=key_lines,
+        body_first_line=body_line,
     )
 
 
@@ -258,10 +385,20 @@ def content_parse(root: Path) -> ContentSet:
         elif len(parts) == 3:
             locale = parts[0]
         else:
-            content.errors.append(ContentError(path, 1, "unexpected location: use <locale>/<category>/<slug>.md"))
+            content.errors.append(
+                ContentError(
+                    path, 1, "unexpected location: use <locale>/<category>/<slug>.md"
+                )
+            )
             continue
         if locale not in known:
-            content.errors.append(ContentError(path, 1, f"unknown locale '{locale}' (configured: {', '.join(sorted(known))})"))
+            content.errors.append(
+                ContentError(
+                    path,
+                    1,
+                    f"unknown locale '{locale}' (configured: {', '.join(sorted(known))})",
+                )
+            )
             continue
         if len(parts) == 2:
             home = _parse_home(path, locale, content.errors)
@@ -270,7 +407,13 @@ def content_parse(root: Path) -> ContentSet:
             continue
         category = parts[1]
         if not SLUG_RE.match(category):
-            content.errors.append(ContentError(path, 1, f"category folder '{category}' is not a valid slug (lowercase letters, digits, hyphens)"))
+            content.errors.append(
+                ContentError(
+                    path,
+                    1,
+                    f"category folder '{category}' is not a valid slug (lowercase letters, digits, hyphens)",
+                )
+            )
             continue
         if parts[2] == CATEGORY_FILE:
             parsed = _parse_category(path, locale, category, content.errors)
@@ -278,21 +421,37 @@ def content_parse(root: Path) -> ContentSet:
                 content.categories[(locale, category)] = parsed
             continue
         if not SLUG_RE.match(path.stem):
-            content.errors.append(ContentError(path, 1, f"file name '{path.name}' is not a valid slug (lowercase letters, digits, hyphens)"))
+            content.errors.append(
+                ContentError(
+                    path,
+                    1,
+                    f"file name '{path.name}' is not a valid slug (lowercase letters, digits, hyphens)",
+                )
+            )
             continue
         article = _parse_article(path, locale, category, content.errors)
         if article is None:
             continue
         duplicate = content.articles.get((locale, article.slug))
         if duplicate is not None:
-            content.errors.append(ContentError(path, 1, f"duplicate slug '{article.slug}' in locale '{locale}': also used by {duplicate.path}"))
+            content.errors.append(
+                ContentError(
+                    path,
+                    1,
+                    f"duplicate slug '{article.slug}' in locale '{locale}': also used by {duplicate.path}",
+                )
+            )
             continue
         content.articles[(locale, article.slug)] = article
-    for (locale, slug), article in content.articles.items():
+    for (locale, _slug), article in content.articles.items():
         if (locale, article.category) not in content.categories:
             content.categories[(locale, article.category)] = CategoryFile(
-                locale=locale, slug=article.category, title=article.category.replace("-", " ").capitalize(),
-                description="", order=0, path=None,
+                locale=locale,
+                slug=article.category,
+                title=article.category.replace("-", " ").capitalize(),
+                description="",
+                order=0,
+                path=None,
             )
     return content
 
@@ -312,9 +471,21 @@ def content_check_links(content: ContentSet, *, existing: set[tuple[str, str]]) 
     for article in content.articles.values():
         for slug in article.related:
             if not resolves(article.locale, slug):
-                content.errors.append(ContentError(article.path, article.key_lines.get("related", 2), f"related article '{slug}' does not exist"))
+                content.errors.append(
+                    ContentError(
+                        article.path,
+                        article.key_lines.get("related", 2),
+                        f"related article '{slug}' does not exist",
+                    )
+                )
         for offset, text in enumerate(article.body.splitlines()):
             for match in ARTICLE_LINK_RE.finditer(text):
                 slug = match.group(1)
                 if not resolves(article.locale, slug):
-                    content.errors.append(ContentError(article.path, article.body_first_line + offset, f"broken link: no article '{slug}'"))
+                    content.errors.append(
+                        ContentError(
+                            article.path,
+                            article.body_first_line + offset,
+                            f"broken link: no article '{slug}'",
+                        )
+                    )

@@ -28,10 +28,48 @@ ARTICLE_LINK_SCHEME = "article:"
 SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl",
-    "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "mark",
-    "ol", "p", "pre", "s", "span", "strong", "sub", "summary", "sup", "table", "tbody",
-    "td", "tfoot", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
@@ -53,7 +91,9 @@ _SCHEME_RE = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 def url_is_safe(url: str) -> bool:
     """True for http(s)/mailto/tel URLs and plain relative links; false for anything
     that is, or could be read by a browser as, another scheme."""
-    cleaned = "".join(ch for ch in url if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    cleaned = "".join(
+        ch for ch in url if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+    )
     cleaned = cleaned.lower()
     if cleaned != url.strip().lower():
         # Invisible or control characters inside a URL are never legitimate here.
@@ -73,7 +113,11 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         return value if url_is_safe(value) else None
     if attribute == "class":
         # Only our own classes and Markdown's code-language classes survive.
-        kept = [c for c in value.split() if c.startswith(("kb-", "language-", "headerlink", "toc"))]
+        kept = [
+            c
+            for c in value.split()
+            if c.startswith(("kb-", "language-", "headerlink", "toc"))
+        ]
         return " ".join(kept) or None
     return value
 
@@ -102,7 +146,9 @@ class RenderedMarkdown:
 
 
 class _ArticleLinkProcessor(Treeprocessor):
-    def __init__(self, md, resolve: Callable[[str], str | None], result: RenderedMarkdown):
+    def __init__(
+        self, md, resolve: Callable[[str], str | None], result: RenderedMarkdown
+    ):
         super().__init__(md)
         self.resolve = resolve
         self.result = result
@@ -112,7 +158,7 @@ class _ArticleLinkProcessor(Treeprocessor):
             href = element.get("href", "")
             if not href.startswith(ARTICLE_LINK_SCHEME):
                 continue
-            slug, _, anchor = href[len(ARTICLE_LINK_SCHEME):].partition("#")
+            slug, _, anchor = href[len(ARTICLE_LINK_SCHEME) :].partition("#")
             self.result.article_links.append(slug)
             url = self.resolve(slug)
             if url is None:
@@ -130,10 +176,14 @@ class _ArticleLinkExtension(Extension):
         self.result = result
 
     def extendMarkdown(self, md):  # noqa: N802 (Python-Markdown's API)
-        md.treeprocessors.register(_ArticleLinkProcessor(md, self.resolve, self.result), "kb_article_links", 1)
+        md.treeprocessors.register(
+            _ArticleLinkProcessor(md, self.resolve, self.result), "kb_article_links", 1
+        )
 
 
-def markdown_render(text: str, *, resolve_article: Callable[[str], str | None] | None = None) -> RenderedMarkdown:
+def markdown_render(
+    text: str, *, resolve_article: Callable[[str], str | None] | None = None
+) -> RenderedMarkdown:
     """Renders Markdown to sanitised HTML, resolving `article:` links with `resolve_article`."""
     result = RenderedMarkdown(html="")
     md = markdown.Markdown(
@@ -147,7 +197,13 @@ def markdown_render(text: str, *, resolve_article: Callable[[str], str | None] |
             _ArticleLinkExtension(resolve_article or (lambda slug: None), result),
         ],
         extension_configs={
-            "toc": {"permalink": "#", "permalink_class": "headerlink", "permalink_title": "Link to this section", "toc_depth": "2-3", "slugify": slugify_unicode},
+            "toc": {
+                "permalink": "#",
+                "permalink_class": "headerlink",
+                "permalink_title": "Link to this section",
+                "toc_depth": "2-3",
+                "slugify": slugify_unicode,
+            },
         },
         output_format="html",
     )
@@ -161,7 +217,11 @@ def markdown_render(text: str, *, resolve_article: Callable[[str], str | None] |
 
 def _sanitize_toc(tokens: list[dict]) -> list[dict]:
     return [
-        {"id": t["id"], "name": _strip_tags(t["name"]), "children": _sanitize_toc(t.get("children", []))}
+        {
+            "id": t["id"],
+            "name": _strip_tags(t["name"]),
+            "children": _sanitize_toc(t.get("children", [])),
+        }
         for t in tokens
     ]
 
@@ -204,6 +264,8 @@ def article_body_render(*, article) -> RenderedMarkdown:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    rendered = markdown_render(article.body, resolve_article=article_url_resolver(locale=article.locale))
+    rendered = markdown_render(
+        article.body, resolve_article=article_url_resolver(locale=article.locale)
+    )
     cache.set(key, rendered, 60 * 60 * 24 * 7)
     return rendered

@@ -36,7 +36,7 @@ class HelpCenterPage(Page):
         verbose_name = _("help center home")
 
     def get_context(self, request, *args, **kwargs):
-        from articles.selectors import category_list_live, article_list_popular
+        from articles.selectors import article_list_popular, category_list_live
 
         context = super().get_context(request, *args, **kwargs)
         context["categories"] = category_list_live(parent=self)
@@ -50,7 +50,10 @@ class CategoryPage(Page):
     description = models.TextField(blank=True)
     order = models.IntegerField(default=0, help_text=_("Lower numbers come first."))
 
-    content_panels = Page.content_panels + [FieldPanel("description"), FieldPanel("order")]
+    content_panels = Page.content_panels + [
+        FieldPanel("description"),
+        FieldPanel("order"),
+    ]
     parent_page_types = ["articles.HelpCenterPage"]
     subpage_types = ["articles.ArticlePage"]
     template = "articles/category_page.html"
@@ -70,7 +73,9 @@ class CategoryPage(Page):
 
 
 class ArticlePageTag(TaggedItemBase):
-    content_object = ParentalKey("articles.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE)
+    content_object = ParentalKey(
+        "articles.ArticlePage", related_name="tagged_items", on_delete=models.CASCADE
+    )
 
 
 class ArticlePageForm(WagtailAdminPageForm):
@@ -81,12 +86,20 @@ class ArticlePageForm(WagtailAdminPageForm):
         from articles.markdown import markdown_render
         from articles.selectors import article_url_resolver
 
-        locale = getattr(self.instance, "locale", None) or (self.parent_page.locale if self.parent_page else None)
+        locale = getattr(self.instance, "locale", None) or (
+            self.parent_page.locale if self.parent_page else None
+        )
         if locale is not None and cleaned.get("body"):
-            broken = markdown_render(cleaned["body"], resolve_article=article_url_resolver(locale=locale)).broken_links
+            broken = markdown_render(
+                cleaned["body"], resolve_article=article_url_resolver(locale=locale)
+            ).broken_links
             if broken:
                 slugs = ", ".join(f"article:{slug}" for slug in dict.fromkeys(broken))
-                self.add_error("body", _("These article links point to no published article: %(slugs)s") % {"slugs": slugs})
+                self.add_error(
+                    "body",
+                    _("These article links point to no published article: %(slugs)s")
+                    % {"slugs": slugs},
+                )
         return cleaned
 
 
@@ -99,26 +112,45 @@ class ArticlePage(Page):
         max_length=SUMMARY_MAX_LENGTH,
         blank=True,
         validators=[MaxLengthValidator(SUMMARY_MAX_LENGTH)],
-        help_text=_("Plain text, at most 300 characters: shown in results, the widget and to bots."),
+        help_text=_(
+            "Plain text, at most 300 characters: shown in results, the widget and to bots."
+        ),
     )
-    kind = models.CharField(max_length=20, choices=ArticleKind.choices, default=ArticleKind.GUIDE)
-    body = models.TextField(blank=True, help_text=_("Markdown. Link other articles with [text](article:slug)."))
+    kind = models.CharField(
+        max_length=20, choices=ArticleKind.choices, default=ArticleKind.GUIDE
+    )
+    body = models.TextField(
+        blank=True,
+        help_text=_("Markdown. Link other articles with [text](article:slug)."),
+    )
     tags = ClusterTaggableManager(through="articles.ArticlePageTag", blank=True)
     related_articles = ParentalManyToManyField("articles.ArticlePage", blank=True)
     last_reviewed = models.DateField(null=True, blank=True)
     source_path = models.CharField(
-        max_length=500, blank=True, editable=False,
-        help_text=_("The content file this article was imported from; empty when written in the admin."),
+        max_length=500,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The content file this article was imported from; empty when written in the admin."
+        ),
     )
 
     content_panels = Page.content_panels + [
-        FieldPanel("summary", widget=forms.Textarea(attrs={"rows": 3, "maxlength": SUMMARY_MAX_LENGTH})),
+        FieldPanel(
+            "summary",
+            widget=forms.Textarea(attrs={"rows": 3, "maxlength": SUMMARY_MAX_LENGTH}),
+        ),
         FieldPanel("kind"),
-        FieldPanel("body", widget=forms.Textarea(attrs={"rows": 30, "class": "kb-markdown-editor"})),
+        FieldPanel(
+            "body",
+            widget=forms.Textarea(attrs={"rows": 30, "class": "kb-markdown-editor"}),
+        ),
         MultiFieldPanel(
             [
                 FieldPanel("tags"),
-                FieldPanel("related_articles", widget=forms.SelectMultiple(attrs={"size": 8})),
+                FieldPanel(
+                    "related_articles", widget=forms.SelectMultiple(attrs={"size": 8})
+                ),
                 FieldPanel("last_reviewed"),
             ],
             heading=_("Metadata"),
@@ -134,7 +166,9 @@ class ArticlePage(Page):
         index.SearchField("title", boost=6),
         index.SearchField("summary", boost=4),
         index.SearchField("body", boost=2),
-        index.RelatedFields("tags", [index.SearchField("name", boost=8), index.FilterField("slug")]),
+        index.RelatedFields(
+            "tags", [index.SearchField("name", boost=8), index.FilterField("slug")]
+        ),
         index.FilterField("kind"),
     ]
 
@@ -155,14 +189,22 @@ class ArticlePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         from articles.markdown import article_body_render
-        from articles.selectors import article_breadcrumbs, article_related_live, article_translations_live
+        from articles.selectors import (
+            article_breadcrumbs,
+            article_related_live,
+            article_translations_live,
+        )
 
         context = super().get_context(request, *args, **kwargs)
         rendered = article_body_render(article=self)
         context["body_html"] = rendered.html
         context["toc"] = rendered.toc_tokens
         # A table of contents helps long guides only: three headings or more.
-        context["show_toc"] = len(rendered.toc_tokens) + sum(len(t["children"]) for t in rendered.toc_tokens) >= 3
+        context["show_toc"] = (
+            len(rendered.toc_tokens)
+            + sum(len(t["children"]) for t in rendered.toc_tokens)
+            >= 3
+        )
         context["breadcrumbs"] = article_breadcrumbs(article=self)
         context["related"] = article_related_live(article=self)
         context["translations"] = article_translations_live(article=self)

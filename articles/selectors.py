@@ -28,10 +28,14 @@ def help_center_for_locale(*, locale: Locale) -> HelpCenterPage | None:
 
 def category_list_live(*, parent: Page) -> QuerySet[CategoryPage]:
     """Live categories under a help-center home, in their writer-set order."""
-    return CategoryPage.objects.child_of(parent).live().public().order_by("order", "title")
+    return (
+        CategoryPage.objects.child_of(parent).live().public().order_by("order", "title")
+    )
 
 
-def article_list_live(*, locale: Locale | None = None, category: CategoryPage | None = None) -> QuerySet[ArticlePage]:
+def article_list_live(
+    *, locale: Locale | None = None, category: CategoryPage | None = None
+) -> QuerySet[ArticlePage]:
     """Live, public articles, optionally of one locale and one category."""
     qs = ArticlePage.objects.live().public()
     if locale is not None:
@@ -75,11 +79,23 @@ def article_breadcrumbs(*, article: ArticlePage) -> list[Page]:
 
 
 def article_related_live(*, article: ArticlePage) -> list[ArticlePage]:
-    return list(article.related_articles.live().public().filter(locale=article.locale).order_by("title"))
+    return list(
+        article.related_articles.live()
+        .public()
+        .filter(locale=article.locale)
+        .order_by("title")
+    )
 
 
 def article_translations_live(*, article: ArticlePage) -> list[ArticlePage]:
     """Live translations of an article (itself included), ordered as the site's locales."""
-    order = {code: i for i, (code, _name) in enumerate(settings.WAGTAIL_CONTENT_LANGUAGES)}
-    pages = ArticlePage.objects.live().public().filter(translation_key=article.translation_key).select_related("locale")
+    order = {
+        code: i for i, (code, _name) in enumerate(settings.WAGTAIL_CONTENT_LANGUAGES)
+    }
+    pages = (
+        ArticlePage.objects.live()
+        .public()
+        .filter(translation_key=article.translation_key)
+        .select_related("locale")
+    )
     return sorted(pages, key=lambda p: order.get(p.locale.language_code, 99))

@@ -27,10 +27,15 @@ DEFAULT_HOME_TITLE = "Help Center"
 
 def locales_sync() -> list[Locale]:
     """Creates a Locale for every configured content language (idempotent)."""
-    return [Locale.objects.get_or_create(language_code=code)[0] for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
+    return [
+        Locale.objects.get_or_create(language_code=code)[0]
+        for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES
+    ]
 
 
-def help_center_ensure(*, locale: Locale, title: str | None = None, intro: str | None = None) -> HelpCenterPage:
+def help_center_ensure(
+    *, locale: Locale, title: str | None = None, intro: str | None = None
+) -> HelpCenterPage:
     """The live help-center home of a locale, created (as a translation of the default
     locale's home) when missing; the default Site is pointed at the default locale's."""
     home = HelpCenterPage.objects.filter(locale=locale).first()
@@ -47,7 +52,11 @@ def help_center_ensure(*, locale: Locale, title: str | None = None, intro: str |
             home.translation_key = source.translation_key
         root.add_child(instance=home)
         home.save_revision().publish()
-    elif (title and home.title != title) or (intro is not None and home.intro != intro) or not home.live:
+    elif (
+        (title and home.title != title)
+        or (intro is not None and home.intro != intro)
+        or not home.live
+    ):
         home.title = title or home.title
         home.intro = intro if intro is not None else home.intro
         home.save_revision().publish()
@@ -59,7 +68,13 @@ def help_center_ensure(*, locale: Locale, title: str | None = None, intro: str |
 def _site_point_at(home: HelpCenterPage) -> None:
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
-        Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name=settings.WAGTAIL_SITE_NAME)
+        Site.objects.create(
+            hostname="localhost",
+            port=80,
+            root_page=home,
+            is_default_site=True,
+            site_name=settings.WAGTAIL_SITE_NAME,
+        )
         return
     if site.root_page_id != home.id:
         old_root = site.root_page
@@ -67,7 +82,11 @@ def _site_point_at(home: HelpCenterPage) -> None:
         site.site_name = settings.WAGTAIL_SITE_NAME
         site.save()
         # Wagtail's initial "Welcome" page is of no use once the help center is the root.
-        if type(old_root.specific) is Page and old_root.depth == 2 and not old_root.get_children().exists():
+        if (
+            type(old_root.specific) is Page
+            and old_root.depth == 2
+            and not old_root.get_children().exists()
+        ):
             old_root.delete()
 
 
@@ -98,8 +117,12 @@ def article_import_validate(*, root: Path, prune: bool = False) -> ContentSet:
 
 def _translation_key_for(model, slug: str, locale: Locale):
     """The translation key of a same-slug page in another locale, default locale first."""
-    others = model.objects.filter(slug=slug).exclude(locale=locale).select_related("locale")
-    ranked = sorted(others, key=lambda p: (p.locale.language_code != settings.LANGUAGE_CODE, p.id))
+    others = (
+        model.objects.filter(slug=slug).exclude(locale=locale).select_related("locale")
+    )
+    ranked = sorted(
+        others, key=lambda p: (p.locale.language_code != settings.LANGUAGE_CODE, p.id)
+    )
     return ranked[0].translation_key if ranked else None
 
 
@@ -107,14 +130,26 @@ def _publish(page: Page) -> None:
     page.save_revision(log_action=True).publish()
 
 
-def _category_upsert(data: CategoryFile, home: HelpCenterPage, locale: Locale, report: ImportReport, dry_run: bool) -> CategoryPage | None:
+def _category_upsert(
+    data: CategoryFile,
+    home: HelpCenterPage,
+    locale: Locale,
+    report: ImportReport,
+    dry_run: bool,
+) -> CategoryPage | None:
     label = f"{data.locale}/{data.slug}/"
     page = CategoryPage.objects.filter(locale=locale, slug=data.slug).first()
     if page is None:
         report.sections.append(label)
         if dry_run:
             return None
-        page = CategoryPage(title=data.title, slug=data.slug, locale=locale, description=data.description, order=data.order)
+        page = CategoryPage(
+            title=data.title,
+            slug=data.slug,
+            locale=locale,
+            description=data.description,
+            order=data.order,
+        )
         key = _translation_key_for(CategoryPage, data.slug, locale)
         if key:
             page.translation_key = key
@@ -122,25 +157,48 @@ def _category_upsert(data: CategoryFile, home: HelpCenterPage, locale: Locale, r
         _publish(page)
         return page
     explicit = data.path is not None
-    changed = not page.live or (explicit and (page.title, page.description, page.order) != (data.title, data.description, data.order))
+    changed = not page.live or (
+        explicit
+        and (page.title, page.description, page.order)
+        != (data.title, data.description, data.order)
+    )
     if changed:
         report.sections.append(label)
         if not dry_run:
             if explicit:
-                page.title, page.description, page.order = data.title, data.description, data.order
+                page.title, page.description, page.order = (
+                    data.title,
+                    data.description,
+                    data.order,
+                )
             _publish(page)
     return page
 
 
 def _article_state(page: ArticlePage) -> tuple:
     return (
-        page.title, page.summary, page.kind, page.body, sorted(t.name for t in page.tags.all()),
-        sorted(r.slug for r in page.related_articles.all()), page.last_reviewed, page.get_parent().slug,
+        page.title,
+        page.summary,
+        page.kind,
+        page.body,
+        sorted(t.name for t in page.tags.all()),
+        sorted(r.slug for r in page.related_articles.all()),
+        page.last_reviewed,
+        page.get_parent().slug,
     )
 
 
 def _article_file_state(data: ArticleFile) -> tuple:
-    return (data.title, data.summary, data.kind, data.body, sorted(data.tags), sorted(data.related), data.last_reviewed, data.category)
+    return (
+        data.title,
+        data.summary,
+        data.kind,
+        data.body,
+        sorted(data.tags),
+        sorted(data.related),
+        data.last_reviewed,
+        data.category,
+    )
 
 
 def _resolve_related(slugs: Iterable[str], locale: Locale) -> list[ArticlePage]:
@@ -148,7 +206,9 @@ def _resolve_related(slugs: Iterable[str], locale: Locale) -> list[ArticlePage]:
     for slug in slugs:
         page = ArticlePage.objects.filter(locale=locale, slug=slug).first()
         if page is None:
-            page = ArticlePage.objects.filter(locale__language_code=settings.LANGUAGE_CODE, slug=slug).first()
+            page = ArticlePage.objects.filter(
+                locale__language_code=settings.LANGUAGE_CODE, slug=slug
+            ).first()
         if page is not None:
             pages.append(page)
     return pages
@@ -156,7 +216,11 @@ def _resolve_related(slugs: Iterable[str], locale: Locale) -> list[ArticlePage]:
 
 @transaction.atomic
 def article_import_apply(
-    *, content: ContentSet, root: Path, prune: bool = False, dry_run: bool = False,
+    *,
+    content: ContentSet,
+    root: Path,
+    prune: bool = False,
+    dry_run: bool = False,
     progress: Callable[[Iterable], Iterable] = lambda items: items,
 ) -> ImportReport:
     """Upserts validated content keyed by (locale, slug): a new revision is published only
@@ -168,7 +232,15 @@ def article_import_apply(
     for code in content.locales():
         home_file = content.homes.get(code)
         existing = HelpCenterPage.objects.filter(locale=locales[code]).first()
-        if existing is None or not existing.live or (home_file and (existing.title, existing.intro) != (home_file.title, home_file.intro)):
+        if (
+            existing is None
+            or not existing.live
+            or (
+                home_file
+                and (existing.title, existing.intro)
+                != (home_file.title, home_file.intro)
+            )
+        ):
             report.sections.append(f"{code}/")
         if dry_run:
             homes[code] = existing
@@ -180,11 +252,18 @@ def article_import_apply(
         )
 
     categories: dict[tuple[str, str], CategoryPage | None] = {}
-    for key in sorted(content.categories, key=lambda k: (k[0] != settings.LANGUAGE_CODE, k)):
+    for key in sorted(
+        content.categories, key=lambda k: (k[0] != settings.LANGUAGE_CODE, k)
+    ):
         data = content.categories[key]
-        categories[key] = _category_upsert(data, homes.get(data.locale), locales[data.locale], report, dry_run)
+        categories[key] = _category_upsert(
+            data, homes.get(data.locale), locales[data.locale], report, dry_run
+        )
 
-    ordered = sorted(content.articles.values(), key=lambda a: (a.locale != settings.LANGUAGE_CODE, a.locale, a.slug))
+    ordered = sorted(
+        content.articles.values(),
+        key=lambda a: (a.locale != settings.LANGUAGE_CODE, a.locale, a.slug),
+    )
     # Pass 1: make sure every article exists (as an unpublished row) so that related
     # articles can point at each other; pass 2 writes fields and publishes once.
     new_pages: set[int] = set()
@@ -192,7 +271,9 @@ def article_import_apply(
         for data in ordered:
             locale = locales[data.locale]
             if not ArticlePage.objects.filter(locale=locale, slug=data.slug).exists():
-                page = ArticlePage(title=data.title, slug=data.slug, locale=locale, live=False)
+                page = ArticlePage(
+                    title=data.title, slug=data.slug, locale=locale, live=False
+                )
                 key = _translation_key_for(ArticlePage, data.slug, locale)
                 if key:
                     page.translation_key = key
@@ -208,7 +289,11 @@ def article_import_apply(
             continue
         is_new = page.pk in new_pages
         source_path = str(data.path.relative_to(root))
-        if not is_new and page.live and _article_state(page) == _article_file_state(data):
+        if (
+            not is_new
+            and page.live
+            and _article_state(page) == _article_file_state(data)
+        ):
             report.unchanged.append(label)
             if page.source_path != source_path and not dry_run:
                 ArticlePage.objects.filter(pk=page.pk).update(source_path=source_path)
@@ -232,7 +317,9 @@ def article_import_apply(
 
     if prune:
         present = set(content.articles)
-        for page in ArticlePage.objects.live().exclude(source_path="").select_related("locale"):
+        for page in (
+            ArticlePage.objects.live().exclude(source_path="").select_related("locale")
+        ):
             if (page.locale.language_code, page.slug) not in present:
                 report.unpublished.append(f"{page.locale.language_code}/{page.slug}")
                 if not dry_run:
@@ -249,20 +336,43 @@ def article_export(*, root: Path, locales: Iterable[str] | None = None) -> list[
         code = home.locale.language_code
         if codes is not None and code not in codes:
             continue
-        written.append(_write(root / code / HOME_FILE, {"title": home.title, "intro": home.intro or None}, ""))
-        for category in CategoryPage.objects.child_of(home).live().order_by("order", "title"):
+        written.append(
+            _write(
+                root / code / HOME_FILE,
+                {"title": home.title, "intro": home.intro or None},
+                "",
+            )
+        )
+        for category in (
+            CategoryPage.objects.child_of(home).live().order_by("order", "title")
+        ):
             folder = root / code / category.slug
-            written.append(_write(folder / CATEGORY_FILE, {"title": category.title, "description": category.description or None, "order": category.order}, ""))
-            for article in ArticlePage.objects.child_of(category).live().order_by("slug"):
+            written.append(
+                _write(
+                    folder / CATEGORY_FILE,
+                    {
+                        "title": category.title,
+                        "description": category.description or None,
+                        "order": category.order,
+                    },
+                    "",
+                )
+            )
+            for article in (
+                ArticlePage.objects.child_of(category).live().order_by("slug")
+            ):
                 front = {
                     "title": article.title,
                     "summary": article.summary or None,
                     "kind": article.kind,
                     "tags": sorted(t.name for t in article.tags.all()) or None,
-                    "related": sorted(r.slug for r in article.related_articles.all()) or None,
+                    "related": sorted(r.slug for r in article.related_articles.all())
+                    or None,
                     "last_reviewed": article.last_reviewed,
                 }
-                written.append(_write(folder / f"{article.slug}.md", front, article.body))
+                written.append(
+                    _write(folder / f"{article.slug}.md", front, article.body)
+                )
     return written
 
 
@@ -279,8 +389,12 @@ _FlowListDumper.add_representer(list, _represent_list)
 
 def _write(path: Path, front: dict, body: str) -> Path:
     front = {k: v for k, v in front.items() if v is not None}
-    text = yaml.dump(front, Dumper=_FlowListDumper, allow_unicode=True, sort_keys=False, width=100)
+    text = yaml.dump(
+        front, Dumper=_FlowListDumper, allow_unicode=True, sort_keys=False, width=100
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     body = body.strip("\n")
-    path.write_text(f"---\n{text}---\n" + (f"{body}\n" if body else ""), encoding="utf-8")
+    path.write_text(
+        f"---\n{text}---\n" + (f"{body}\n" if body else ""), encoding="utf-8"
+    )
     return path

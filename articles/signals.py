@@ -1,11 +1,10 @@
 """Signal receivers: they only invalidate caches."""
 
 from django.db import transaction
-from django.dispatch import receiver
-from wagtail.signals import page_published, page_unpublished, post_page_move
 from django.db.models.signals import post_delete
-
+from django.dispatch import receiver
 from wagtail.search import index
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from articles.markdown import markdown_cache_bump
 from articles.models import ArticlePage
@@ -25,7 +24,9 @@ def markdown_cache_invalidate_on_delete(sender, **kwargs):
     transaction.on_commit(markdown_cache_bump)
 
 
-@receiver(page_published, sender=ArticlePage, dispatch_uid="articles_reindex_after_publish")
+@receiver(
+    page_published, sender=ArticlePage, dispatch_uid="articles_reindex_after_publish"
+)
 def article_reindex_after_publish(sender, instance, **kwargs):
     """Reindexes a published article once its tags are saved.
 

@@ -18,30 +18,53 @@ def search_page(request: HttpRequest) -> HttpResponse:
     """The shareable results page, /<locale>/search/?q=…, which works without JavaScript."""
     locale = locale_get(language_code=get_language())
     query = request.GET.get("q", "")
-    kind = request.GET.get("kind") if request.GET.get("kind") in ArticleKind.values else None
+    kind = (
+        request.GET.get("kind")
+        if request.GET.get("kind") in ArticleKind.values
+        else None
+    )
     category = request.GET.get("category") or None
     try:
         page_number = max(1, min(100, int(request.GET.get("page", "1"))))
     except ValueError:
         page_number = 1
-    context = {"query": query.strip(), "kind": kind, "category": category, "kinds": ArticleKind.choices,
-               "home": help_center_for_locale(locale=locale) if locale else None}
+    context = {
+        "query": query.strip(),
+        "kind": kind,
+        "category": category,
+        "kinds": ArticleKind.choices,
+        "home": help_center_for_locale(locale=locale) if locale else None,
+    }
     if query.strip() and locale is not None:
         try:
-            result = article_search(query=query, locale=locale, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE,
-                                    kind=kind, category=category)
+            result = article_search(
+                query=query,
+                locale=locale,
+                limit=PAGE_SIZE,
+                offset=(page_number - 1) * PAGE_SIZE,
+                kind=kind,
+                category=category,
+            )
         except SearchQueryError as exc:
             context["error"] = str(exc)
         else:
             context["result"] = result
             context["search_id"] = search_record(
-                query=result.query, locale=locale.language_code, result_ids=[h.article.pk for h in result.hits],
-                result_count=result.count, channel="web", journey_id=journey_id_from_request(request),
+                query=result.query,
+                locale=locale.language_code,
+                result_ids=[h.article.pk for h in result.hits],
+                result_count=result.count,
+                channel="web",
+                journey_id=journey_id_from_request(request),
             )
             if result.count:
-                paginator = Paginator(range(min(result.count, 100 * PAGE_SIZE)), PAGE_SIZE)
+                paginator = Paginator(
+                    range(min(result.count, 100 * PAGE_SIZE)), PAGE_SIZE
+                )
                 context["page_obj"] = paginator.get_page(page_number)
-    if locale is not None and (not context.get("result") or not context["result"].count):
+    if locale is not None and (
+        not context.get("result") or not context["result"].count
+    ):
         context["useful"] = article_list_useful(locale=locale)
     status = 400 if context.get("error") else 200
     return render(request, "kb_site/search.html", context, status=status)

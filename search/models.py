@@ -12,7 +12,9 @@ class Synonym(models.Model):
     locale = models.ForeignKey(Locale, on_delete=models.CASCADE, related_name="+")
     terms = models.CharField(
         max_length=500,
-        help_text=_("Comma-separated words or phrases that mean the same, e.g. 'sign in, log in, login'."),
+        help_text=_(
+            "Comma-separated words or phrases that mean the same, e.g. 'sign in, log in, login'."
+        ),
     )
 
     panels = [FieldPanel("locale"), FieldPanel("terms")]
@@ -24,4 +26,8 @@ class Synonym(models.Model):
         return f"{self.locale.language_code}: {self.terms}"
 
     def term_list(self) -> list[str]:
-        return [t for t in (" ".join(part.lower().split()) for part in self.terms.split(",")) if t]
+        return [
+            t
+            for t in (" ".join(part.lower().split()) for part in self.terms.split(","))
+            if t
+        ]

@@ -87,9 +87,14 @@ def query_parse(query: str) -> ParsedQuery:
     if not query:
         raise SearchQueryError("Type a few words to search for.", code="empty_query")
     if len(query) > QUERY_MAX_LENGTH:
-        raise SearchQueryError(f"The search is too long: use at most {QUERY_MAX_LENGTH} characters.", code="query_too_long")
+        raise SearchQueryError(
+            f"The search is too long: use at most {QUERY_MAX_LENGTH} characters.",
+            code="query_too_long",
+        )
     if query.count('"') % 2:
-        raise SearchQueryError("The search has an unbalanced quote: close the \"quoted phrase\".")
+        raise SearchQueryError(
+            'The search has an unbalanced quote: close the "quoted phrase".'
+        )
     parsed = ParsedQuery()
     for token in _TOKEN_RE.findall(query):
         negative = token.startswith("-") and len(token) > 1
@@ -106,7 +111,9 @@ def query_parse(query: str) -> ParsedQuery:
         else:
             parsed.terms.append(token)
     if not parsed.terms and not parsed.phrases:
-        raise SearchQueryError("The search has no words to look for, only operators or exclusions.")
+        raise SearchQueryError(
+            "The search has no words to look for, only operators or exclusions."
+        )
     return parsed
 
 
@@ -120,12 +127,16 @@ def _synonym_variants(text: str, locale: Locale) -> list[str]:
             if f" {term} " in lowered:
                 for alternative in terms:
                     if alternative != term:
-                        variants.append(lowered.replace(f" {term} ", f" {alternative} ").strip())
+                        variants.append(
+                            lowered.replace(f" {term} ", f" {alternative} ").strip()
+                        )
                 break
     return variants
 
 
-def _text_query(parsed: ParsedQuery, variants: list[str], operator: str, *, fuzzy: bool = False):
+def _text_query(
+    parsed: ParsedQuery, variants: list[str], operator: str, *, fuzzy: bool = False
+):
     if fuzzy:
         words = [w for w in parsed.text.split() if len(w) >= 4]
         if not words:
@@ -134,17 +145,33 @@ def _text_query(parsed: ParsedQuery, variants: list[str], operator: str, *, fuzz
     elif parsed.terms:
         main = PlainText(parsed.text, operator=operator)
         if variants:
-            main = Or([main] + [Boost(PlainText(v, operator=operator), 0.9) for v in variants])
+            main = Or(
+                [main] + [Boost(PlainText(v, operator=operator), 0.9) for v in variants]
+            )
     else:
         main = None
     parts = [p for p in [main, *(Phrase(p) for p in parsed.phrases)] if p is not None]
     query = parts[0] if len(parts) == 1 else And(parts)
     if parsed.excluded:
-        query = And([query, Not(Or([Phrase(e) if " " in e else PlainText(e) for e in parsed.excluded]))])
+        query = And(
+            [
+                query,
+                Not(
+                    Or(
+                        [
+                            Phrase(e) if " " in e else PlainText(e)
+                            for e in parsed.excluded
+                        ]
+                    )
+                ),
+            ]
+        )
     return query
 
 
-def _filtered(locale: Locale, *, category: str | None, kind: str | None, tag: str | None):
+def _filtered(
+    locale: Locale, *, category: str | None, kind: str | None, tag: str | None
+):
     qs = article_list_live(locale=locale).order_by()
     if category:
         parent = CategoryPage.objects.filter(locale=locale, slug=category).first()
@@ -164,7 +191,9 @@ def _run(qs, query, limit: int) -> tuple[list, int]:
     return page, results.count()
 
 
-def _ranked(qs, parsed: ParsedQuery, variants: list[str], wanted: int) -> tuple[list, int]:
+def _ranked(
+    qs, parsed: ParsedQuery, variants: list[str], wanted: int
+) -> tuple[list, int]:
     """Articles matching all terms first, then those matching some."""
     all_terms, _ = _run(qs, _text_query(parsed, variants, "and"), wanted)
     some_terms, count = _run(qs, _text_query(parsed, variants, "or"), wanted)
@@ -177,7 +206,9 @@ def _did_you_mean(parsed: ParsedQuery, articles: list[ArticlePage]) -> str | Non
     """The query with each unknown word replaced by the closest word of the articles found."""
     vocabulary: set[str] = set()
     for article in articles[:5]:
-        vocabulary.update(w.lower() for w in re.findall(r"\w+", f"{article.title} {article.summary}"))
+        vocabulary.update(
+            w.lower() for w in re.findall(r"\w+", f"{article.title} {article.summary}")
+        )
         vocabulary.update(t.name.lower() for t in article.tags.all())
     words, changed = [], False
     for word in parsed.terms:
@@ -192,7 +223,11 @@ def _did_you_mean(parsed: ParsedQuery, articles: list[ArticlePage]) -> str | Non
 
 
 def _promoted(query: str, locale: Locale, qs) -> list[ArticlePage]:
-    page_ids = SearchPromotion.objects.filter(query__query_string=query.lower()).order_by("sort_order").values_list("page_id", flat=True)
+    page_ids = (
+        SearchPromotion.objects.filter(query__query_string=query.lower())
+        .order_by("sort_order")
+        .values_list("page_id", flat=True)
+    )
     by_id = {a.pk: a for a in qs.filter(pk__in=list(page_ids))}
     return [by_id[pk] for pk in page_ids if pk in by_id]
 
@@ -215,8 +250,14 @@ def _hit(article: ArticlePage, query: str, *, promoted: bool = False) -> SearchH
 
 
 def article_search(
-    *, query: str, locale: Locale, limit: int = 10, offset: int = 0,
-    category: str | None = None, kind: str | None = None, tag: str | None = None,
+    *,
+    query: str,
+    locale: Locale,
+    limit: int = 10,
+    offset: int = 0,
+    category: str | None = None,
+    kind: str | None = None,
+    tag: str | None = None,
     fallback: bool = True,
 ) -> SearchResult:
     """Live, public articles of a locale matching a query, best first.
@@ -246,25 +287,48 @@ def article_search(
     ordered = promoted + [a for a in articles if a.pk not in promoted_ids]
     count = max(count, len(ordered)) if ordered else 0
     snippet_query = suggestion or parsed.text or " ".join(parsed.phrases)
-    hits = [_hit(a, snippet_query, promoted=a.pk in promoted_ids) for a in ordered[offset:wanted]]
+    hits = [
+        _hit(a, snippet_query, promoted=a.pk in promoted_ids)
+        for a in ordered[offset:wanted]
+    ]
 
     if count == 0 and fallback and locale.language_code != settings.LANGUAGE_CODE:
-        english = article_search(query=query, locale=default_locale(), limit=limit, offset=offset,
-                                 category=category, kind=kind, tag=tag, fallback=False)
+        english = article_search(
+            query=query,
+            locale=default_locale(),
+            limit=limit,
+            offset=offset,
+            category=category,
+            kind=kind,
+            tag=tag,
+            fallback=False,
+        )
         if english.count:
             english.locale = locale.language_code
             english.fallback_locale = settings.LANGUAGE_CODE
             return english
-    return SearchResult(query=normalized, locale=locale.language_code, count=count, hits=hits,
-                        suggestion=suggestion, fuzzy=fuzzy)
+    return SearchResult(
+        query=normalized,
+        locale=locale.language_code,
+        count=count,
+        hits=hits,
+        suggestion=suggestion,
+        fuzzy=fuzzy,
+    )
 
 
-def article_suggest(*, prefix: str, locale: Locale, limit: int = 8) -> list[ArticlePage]:
+def article_suggest(
+    *, prefix: str, locale: Locale, limit: int = 8
+) -> list[ArticlePage]:
     """Titles for suggest-as-you-type: live articles whose title words start with the prefix."""
     prefix = query_normalize(prefix)
     if not prefix:
         return []
-    return list(article_list_live(locale=locale).order_by().autocomplete(prefix, fields=["title"], operator="and")[:limit])
+    return list(
+        article_list_live(locale=locale)
+        .order_by()
+        .autocomplete(prefix, fields=["title"], operator="and")[:limit]
+    )
 
 
 def article_list_useful(*, locale: Locale, limit: int = 5) -> list[ArticlePage]:

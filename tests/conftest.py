@@ -16,7 +16,10 @@ def _search_index(settings, tmp_path):
     from search.backends.whoosh import reset_process_state
 
     settings.WAGTAILSEARCH_BACKENDS = {
-        "default": {"BACKEND": "search.backends.whoosh", "PATH": tmp_path / "search-index"}
+        "default": {
+            "BACKEND": "search.backends.whoosh",
+            "PATH": tmp_path / "search-index",
+        }
     }
     reset_process_state()
     yield
@@ -37,7 +40,9 @@ def home(db):
 
 @pytest.fixture
 def category(home):
-    return factories.category(home, title="Account and sign-in", slug="account-and-sign-in")
+    return factories.category(
+        home, title="Account and sign-in", slug="account-and-sign-in"
+    )
 
 
 @pytest.fixture

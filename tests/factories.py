@@ -11,7 +11,9 @@ from articles.services import help_center_ensure, locales_sync
 def help_center(language_code: str = "en", **kwargs) -> HelpCenterPage:
     """The (live) help-center home of a locale, created with its Locale when missing."""
     locales_sync()
-    return help_center_ensure(locale=Locale.objects.get(language_code=language_code), **kwargs)
+    return help_center_ensure(
+        locale=Locale.objects.get(language_code=language_code), **kwargs
+    )
 
 
 class CategoryPageFactory(wagtail_factories.PageFactory):

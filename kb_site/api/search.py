@@ -11,7 +11,12 @@ from articles.selectors import locale_get
 from feedback.models import Channel
 from feedback.services import search_record
 from kb_site.api.errors import ApiError
-from search.selectors import QUERY_MAX_LENGTH, SearchQueryError, article_search, article_suggest
+from search.selectors import (
+    QUERY_MAX_LENGTH,
+    SearchQueryError,
+    article_search,
+    article_suggest,
+)
 
 LOCALE_CHOICES = [code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
 
@@ -24,7 +29,11 @@ class _LocaleField(serializers.ChoiceField):
 def _locale(code: str):
     locale = locale_get(language_code=code)
     if locale is None:
-        raise ApiError(f"The help center has no content in '{code}' yet.", code="unknown_locale", field="locale")
+        raise ApiError(
+            f"The help center has no content in '{code}' yet.",
+            code="unknown_locale",
+            field="locale",
+        )
     return locale
 
 
@@ -32,7 +41,9 @@ class ArticleSearchApi(APIView):
     """Searches live articles of one locale; the response's search_id names this search."""
 
     class InputSerializer(serializers.Serializer):
-        q = serializers.CharField(max_length=QUERY_MAX_LENGTH, trim_whitespace=False, allow_blank=True)
+        q = serializers.CharField(
+            max_length=QUERY_MAX_LENGTH, trim_whitespace=False, allow_blank=True
+        )
         locale = _LocaleField(default=settings.LANGUAGE_CODE)
         limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
         offset = serializers.IntegerField(min_value=0, max_value=1000, default=0)
@@ -47,7 +58,9 @@ class ArticleSearchApi(APIView):
         title = serializers.CharField()
         url = serializers.CharField()
         summary = serializers.CharField()
-        snippet = serializers.CharField(help_text="Escaped HTML; matched words in <mark>.")
+        snippet = serializers.CharField(
+            help_text="Escaped HTML; matched words in <mark>."
+        )
         kind = serializers.CharField()
         category = serializers.CharField()
         score = serializers.FloatField()
@@ -59,7 +72,10 @@ class ArticleSearchApi(APIView):
         count = serializers.IntegerField()
         results = serializers.SerializerMethodField()
         suggestion = serializers.CharField(allow_null=True)
-        fallback_locale = serializers.CharField(allow_null=True, help_text="Set when no article matched in the locale and these are untranslated results.")
+        fallback_locale = serializers.CharField(
+            allow_null=True,
+            help_text="Set when no article matched in the locale and these are untranslated results.",
+        )
         search_id = serializers.CharField()
 
         def get_results(self, result) -> list[dict]:
@@ -73,14 +89,23 @@ class ArticleSearchApi(APIView):
         locale = _locale(params["locale"])
         try:
             result = article_search(
-                query=params["q"], locale=locale, limit=params["limit"], offset=params["offset"],
-                category=params.get("category"), kind=params.get("kind"), tag=params.get("tag"),
+                query=params["q"],
+                locale=locale,
+                limit=params["limit"],
+                offset=params["offset"],
+                category=params.get("category"),
+                kind=params.get("kind"),
+                tag=params.get("tag"),
             )
         except SearchQueryError as exc:
             raise ApiError(str(exc), code=exc.code, field="q") from exc
         result.search_id = search_record(
-            query=result.query, locale=locale.language_code, result_ids=[h.article.pk for h in result.hits],
-            result_count=result.count, channel=params["channel"], journey_id=params.get("journey_id"),
+            query=result.query,
+            locale=locale.language_code,
+            result_ids=[h.article.pk for h in result.hits],
+            result_count=result.count,
+            channel=params["channel"],
+            journey_id=params.get("journey_id"),
         )
         return Response(self.OutputSerializer(result).data)
 
@@ -89,7 +114,9 @@ class ArticleSuggestApi(APIView):
     """Suggest-as-you-type: article titles whose words start with what was typed."""
 
     class InputSerializer(serializers.Serializer):
-        q = serializers.CharField(max_length=100, allow_blank=True, trim_whitespace=False)
+        q = serializers.CharField(
+            max_length=100, allow_blank=True, trim_whitespace=False
+        )
         locale = _LocaleField(default=settings.LANGUAGE_CODE)
         limit = serializers.IntegerField(min_value=1, max_value=20, default=8)
 
@@ -98,12 +125,23 @@ class ArticleSuggestApi(APIView):
         title = serializers.CharField()
         url = serializers.CharField()
 
-    @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer(many=True)})
+    @extend_schema(
+        parameters=[InputSerializer], responses={200: OutputSerializer(many=True)}
+    )
     def get(self, request):
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         params = data.validated_data
         if "\x00" in params["q"]:
-            raise ApiError("The text contains a NUL character.", code="invalid_query", field="q")
-        articles = article_suggest(prefix=params["q"], locale=_locale(params["locale"]), limit=params["limit"])
-        return Response({"query": params["q"], "results": self.OutputSerializer(articles, many=True).data})
+            raise ApiError(
+                "The text contains a NUL character.", code="invalid_query", field="q"
+            )
+        articles = article_suggest(
+            prefix=params["q"], locale=_locale(params["locale"]), limit=params["limit"]
+        )
+        return Response(
+            {
+                "query": params["q"],
+                "results": self.OutputSerializer(articles, many=True).data,
+            }
+        )

@@ -88,7 +88,9 @@ SQLITE_OPTIONS = {
     ),
 }
 if env_str("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL"), conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(env_str("DATABASE_URL"), conn_max_age=60)
+    }
 else:
     DATABASES = {
         "default": {
@@ -140,7 +142,10 @@ WAGTAILADMIN_BASE_URL = env_str("KB_BASE_URL", "http://127.0.0.1:8000")
 # Elasticsearch/OpenSearch backends or its database backend (on PostgreSQL), chosen here only.
 KB_SEARCH_BACKEND = env_str("KB_SEARCH_BACKEND", "whoosh")
 _SEARCH_BACKENDS = {
-    "whoosh": {"BACKEND": "search.backends.whoosh", "PATH": KB_DATA_DIR / "search-index"},
+    "whoosh": {
+        "BACKEND": "search.backends.whoosh",
+        "PATH": KB_DATA_DIR / "search-index",
+    },
     "database": {"BACKEND": "wagtail.search.backends.database"},
     "elasticsearch": {
         "BACKEND": "wagtail.search.backends.elasticsearch8",

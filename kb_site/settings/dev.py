@@ -1,5 +1,6 @@
-from .base import *  # noqa: F403
 from kb_site.env import env_bool, env_str
+
+from .base import *  # noqa: F403
 
 DEBUG = env_bool("DEBUG", True)
 # A development-only key; production.py refuses to start without SECRET_KEY.

@@ -2,8 +2,8 @@ from django import template
 from django.conf import settings
 from django.utils.translation import get_language
 
-from articles.selectors import help_center_for_locale, locale_get
 from articles.models import HelpCenterPage
+from articles.selectors import help_center_for_locale, locale_get
 
 register = template.Library()
 
@@ -17,7 +17,12 @@ def language_switcher(context, page=None):
     links = []
     translations = {}
     if page is not None and getattr(page, "translation_key", None):
-        for p in page.get_translations(inclusive=True).live().public().select_related("locale"):
+        for p in (
+            page.get_translations(inclusive=True)
+            .live()
+            .public()
+            .select_related("locale")
+        ):
             translations[p.locale.language_code] = p
     for code, name in settings.WAGTAIL_CONTENT_LANGUAGES:
         target = translations.get(code)
@@ -26,8 +31,15 @@ def language_switcher(context, page=None):
             target = help_center_for_locale(locale=locale) if locale else None
         if target is None:
             continue
-        links.append({"code": code, "name": name, "url": target.get_url(), "current": code == current,
-                      "translated": code in translations})
+        links.append(
+            {
+                "code": code,
+                "name": name,
+                "url": target.get_url(),
+                "current": code == current,
+                "translated": code in translations,
+            }
+        )
     return {"links": links, "current_name": LANGUAGE_NAMES.get(current, current)}
 
 

@@ -35,11 +35,35 @@ Intro text.
 @pytest.fixture
 def content(tmp_path):
     root = tmp_path / "content"
-    write(root, "en/account/_category.md", "---\ntitle: Account\ndescription: Sign-in help.\norder: 2\n---\n")
-    write(root, "en/account/reset-your-password.md", ARTICLE.format(title="Reset your password", kind="guide", related="two-factor-authentication"))
-    write(root, "en/account/two-factor-authentication.md", "---\ntitle: Two-factor authentication\nkind: faq\n---\nUse an app.\n")
+    write(
+        root,
+        "en/account/_category.md",
+        "---\ntitle: Account\ndescription: Sign-in help.\norder: 2\n---\n",
+    )
+    write(
+        root,
+        "en/account/reset-your-password.md",
+        ARTICLE.format(
+            title="Reset your password",
+            kind="guide",
+            related="two-factor-authentication",
+        ),
+    )
+    write(
+        root,
+        "en/account/two-factor-authentication.md",
+        "---\ntitle: Two-factor authentication\nkind: faq\n---\nUse an app.\n",
+    )
     write(root, "sv/account/_category.md", "---\ntitle: Konto\norder: 2\n---\n")
-    write(root, "sv/account/reset-your-password.md", ARTICLE.format(title="Återställ ditt lösenord", kind="guide", related="two-factor-authentication"))
+    write(
+        root,
+        "sv/account/reset-your-password.md",
+        ARTICLE.format(
+            title="Återställ ditt lösenord",
+            kind="guide",
+            related="two-factor-authentication",
+        ),
+    )
     return root
 
 
@@ -64,7 +88,10 @@ def test_import_creates_the_page_tree_with_translations(content):
     assert en.source_path == "en/account/reset-your-password.md"
     # The Swedish "related" points at the English article: it is not translated yet.
     assert sv.related_articles.get().locale.language_code == "en"
-    assert HelpCenterPage.objects.get(locale__language_code="sv").translation_key == HelpCenterPage.objects.get(locale__language_code="en").translation_key
+    assert (
+        HelpCenterPage.objects.get(locale__language_code="sv").translation_key
+        == HelpCenterPage.objects.get(locale__language_code="en").translation_key
+    )
 
 
 @pytest.mark.django_db
@@ -75,10 +102,14 @@ def test_import_is_idempotent_and_publishes_only_changed_files(content):
     assert Revision.objects.count() == revisions
 
     path = content / "en/account/two-factor-authentication.md"
-    path.write_text(path.read_text().replace("Use an app.", "Use an authenticator app."))
+    path.write_text(
+        path.read_text().replace("Use an app.", "Use an authenticator app.")
+    )
     run_import(content)
     assert Revision.objects.count() == revisions + 1
-    page = ArticlePage.objects.get(locale__language_code="en", slug="two-factor-authentication")
+    page = ArticlePage.objects.get(
+        locale__language_code="en", slug="two-factor-authentication"
+    )
     assert page.body == "Use an authenticator app.\n"
     assert page.revisions.count() == 2  # history is kept
 
@@ -97,13 +128,24 @@ def test_prune_unpublishes_articles_whose_file_is_gone(content):
     # The remaining files still link to it: the import must refuse first.
     with pytest.raises(CommandError):
         run_import(content, "--prune")
-    for rel in ("en/account/reset-your-password.md", "sv/account/reset-your-password.md"):
-        write(content, rel, ARTICLE.format(title="Reset", kind="guide", related="").replace("See [two-factor](article:two-factor-authentication).", "Done."))
+    for rel in (
+        "en/account/reset-your-password.md",
+        "sv/account/reset-your-password.md",
+    ):
+        write(
+            content,
+            rel,
+            ARTICLE.format(title="Reset", kind="guide", related="").replace(
+                "See [two-factor](article:two-factor-authentication).", "Done."
+            ),
+        )
     run_import(content)
     assert ArticlePage.objects.get(slug="two-factor-authentication").live
     run_import(content, "--prune")
     assert not ArticlePage.objects.get(slug="two-factor-authentication").live
-    assert ArticlePage.objects.get(locale__language_code="en", slug="reset-your-password").live
+    assert ArticlePage.objects.get(
+        locale__language_code="en", slug="reset-your-password"
+    ).live
 
 
 @pytest.mark.django_db
@@ -117,25 +159,89 @@ def test_prune_keeps_articles_written_in_the_admin(content, category):
 
 
 BAD_FILES = [
-    ("en/account/bad-yaml.md", "---\ntitle: Broken\ntags: [a, b\n---\nBody\n", 3, "invalid YAML"),
-    ("en/account/no-title.md", "---\nsummary: Nothing else\n---\nBody\n", 1, "missing 'title'"),
+    (
+        "en/account/bad-yaml.md",
+        "---\ntitle: Broken\ntags: [a, b\n---\nBody\n",
+        3,
+        "invalid YAML",
+    ),
+    (
+        "en/account/no-title.md",
+        "---\nsummary: Nothing else\n---\nBody\n",
+        1,
+        "missing 'title'",
+    ),
     ("en/account/no-front-matter.md", "Just text\n", 1, "missing front matter"),
-    ("en/account/unclosed.md", "---\ntitle: X\nBody\n", 1, "front matter is not closed"),
-    ("en/account/bad-kind.md", "---\ntitle: X\nsummary: s\nkind: tutorial\n---\nBody\n", 4, "unknown kind 'tutorial'"),
-    ("xx/account/bad-locale.md", "---\ntitle: X\n---\nBody\n", 1, "unknown locale 'xx'"),
-    ("en/account/long-summary.md", "---\ntitle: X\nsummary: " + "a" * 301 + "\n---\nBody\n", 3, "'summary' is 301 characters long; the limit is 300"),
-    ("en/account/broken-link.md", "---\ntitle: X\n---\nLine one.\n\nSee [x](article:nowhere).\n", 6, "broken link: no article 'nowhere'"),
-    ("en/account/bad-related.md", "---\ntitle: X\nrelated: [nowhere]\n---\nBody\n", 3, "related article 'nowhere' does not exist"),
-    ("en/account/bad-date.md", "---\ntitle: X\nlast_reviewed: yesterday\n---\nBody\n", 3, "'last_reviewed' must be a date"),
-    ("en/account/typo-key.md", "---\ntitle: X\ntitel: Y\n---\nBody\n", 3, "unknown key 'titel'"),
-    ("en/account/Bad_Name.md", "---\ntitle: X\n---\nBody\n", 1, "file name 'Bad_Name.md' is not a valid slug"),
-    ("en/other/reset-your-password.md", "---\ntitle: Dup\n---\nBody\n", 1, "duplicate slug 'reset-your-password'"),
+    (
+        "en/account/unclosed.md",
+        "---\ntitle: X\nBody\n",
+        1,
+        "front matter is not closed",
+    ),
+    (
+        "en/account/bad-kind.md",
+        "---\ntitle: X\nsummary: s\nkind: tutorial\n---\nBody\n",
+        4,
+        "unknown kind 'tutorial'",
+    ),
+    (
+        "xx/account/bad-locale.md",
+        "---\ntitle: X\n---\nBody\n",
+        1,
+        "unknown locale 'xx'",
+    ),
+    (
+        "en/account/long-summary.md",
+        "---\ntitle: X\nsummary: " + "a" * 301 + "\n---\nBody\n",
+        3,
+        "'summary' is 301 characters long; the limit is 300",
+    ),
+    (
+        "en/account/broken-link.md",
+        "---\ntitle: X\n---\nLine one.\n\nSee [x](article:nowhere).\n",
+        6,
+        "broken link: no article 'nowhere'",
+    ),
+    (
+        "en/account/bad-related.md",
+        "---\ntitle: X\nrelated: [nowhere]\n---\nBody\n",
+        3,
+        "related article 'nowhere' does not exist",
+    ),
+    (
+        "en/account/bad-date.md",
+        "---\ntitle: X\nlast_reviewed: yesterday\n---\nBody\n",
+        3,
+        "'last_reviewed' must be a date",
+    ),
+    (
+        "en/account/typo-key.md",
+        "---\ntitle: X\ntitel: Y\n---\nBody\n",
+        3,
+        "unknown key 'titel'",
+    ),
+    (
+        "en/account/Bad_Name.md",
+        "---\ntitle: X\n---\nBody\n",
+        1,
+        "file name 'Bad_Name.md' is not a valid slug",
+    ),
+    (
+        "en/other/reset-your-password.md",
+        "---\ntitle: Dup\n---\nBody\n",
+        1,
+        "duplicate slug 'reset-your-password'",
+    ),
 ]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("rel,text,line,message", BAD_FILES, ids=[b[0] for b in BAD_FILES])
-def test_a_bad_file_is_reported_with_path_and_line_and_nothing_is_imported(content, capsys, rel, text, line, message):
+@pytest.mark.parametrize(
+    "rel,text,line,message", BAD_FILES, ids=[b[0] for b in BAD_FILES]
+)
+def test_a_bad_file_is_reported_with_path_and_line_and_nothing_is_imported(
+    content, capsys, rel, text, line, message
+):
     path = write(content, rel, text)
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_content", str(content))
@@ -175,7 +281,9 @@ def test_a_failure_during_writing_rolls_everything_back(content, monkeypatch):
     with pytest.raises(RuntimeError):
         article_import_apply(content=validated, root=content)
     assert not ArticlePage.objects.exists()
-    assert Page.objects.filter(depth__gt=1).count() == Page.objects.filter(depth=2).count()
+    assert (
+        Page.objects.filter(depth__gt=1).count() == Page.objects.filter(depth=2).count()
+    )
 
 
 @pytest.mark.django_db
@@ -184,7 +292,11 @@ def test_export_then_import_changes_nothing(content, tmp_path):
     exported = tmp_path / "exported"
     call_command("export_content", str(exported), stdout=open("/dev/null", "w"))
     assert (exported / "en/account/reset-your-password.md").exists()
-    assert (exported / "sv/account/_category.md").read_text().startswith("---\ntitle: Konto\n")
+    assert (
+        (exported / "sv/account/_category.md")
+        .read_text()
+        .startswith("---\ntitle: Konto\n")
+    )
     revisions = Revision.objects.count()
     run_import(exported)
     assert Revision.objects.count() == revisions
@@ -201,5 +313,7 @@ def test_moving_a_file_to_another_category_moves_the_article(content):
     write(content, "en/security/two-factor-authentication.md", old.read_text())
     old.unlink()
     run_import(content)
-    page = ArticlePage.objects.get(locale__language_code="en", slug="two-factor-authentication")
+    page = ArticlePage.objects.get(
+        locale__language_code="en", slug="two-factor-authentication"
+    )
     assert page.get_parent().slug == "security"

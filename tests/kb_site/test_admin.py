@@ -39,7 +39,10 @@ def test_admin_pages_load_for_an_editor(editor_client, category):
     ):
         response = editor_client.get(url)
         assert response.status_code == 200, url
-    assert "kb-markdown-editor" in editor_client.get(f"/admin/pages/{page.pk}/edit/").content.decode()
+    assert (
+        "kb-markdown-editor"
+        in editor_client.get(f"/admin/pages/{page.pk}/edit/").content.decode()
+    )
 
 
 @pytest.mark.django_db
@@ -54,11 +57,15 @@ def test_editor_submits_for_review_and_cannot_publish(editor_client, category):
         "last_reviewed": "",
         "action-submit": "Submit for moderation",
     }
-    response = editor_client.post(f"/admin/pages/add/articles/articlepage/{category.pk}/", data)
+    response = editor_client.post(
+        f"/admin/pages/add/articles/articlepage/{category.pk}/", data
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     page = ArticlePage.objects.get(slug="new-article")
     assert not page.live
-    assert WorkflowState.objects.filter(object_id=str(page.pk), status="in_progress").exists()
+    assert WorkflowState.objects.filter(
+        object_id=str(page.pk), status="in_progress"
+    ).exists()
 
     # Trying to publish directly is refused.
     data.pop("action-submit")
@@ -69,12 +76,27 @@ def test_editor_submits_for_review_and_cannot_publish(editor_client, category):
 
 
 @pytest.mark.django_db
-def test_broken_article_link_is_reported_to_the_writer_in_the_admin(editor_client, category):
+def test_broken_article_link_is_reported_to_the_writer_in_the_admin(
+    editor_client, category
+):
     factories.article(category, slug="exists")
-    data = {"title": "Links", "slug": "links", "summary": "", "kind": "guide", "tags": "", "last_reviewed": "",
-            "body": "See [ok](article:exists) and [gone](article:no-such-article).", "action-submit": "Submit"}
-    response = editor_client.post(f"/admin/pages/add/articles/articlepage/{category.pk}/", data)
+    data = {
+        "title": "Links",
+        "slug": "links",
+        "summary": "",
+        "kind": "guide",
+        "tags": "",
+        "last_reviewed": "",
+        "body": "See [ok](article:exists) and [gone](article:no-such-article).",
+        "action-submit": "Submit",
+    }
+    response = editor_client.post(
+        f"/admin/pages/add/articles/articlepage/{category.pk}/", data
+    )
     assert response.status_code == 200
     assert "article:no-such-article" in response.content.decode()
-    assert "article:exists" not in response.content.decode().split("point to no published article")[1][:200]
+    assert (
+        "article:exists"
+        not in response.content.decode().split("point to no published article")[1][:200]
+    )
     assert not ArticlePage.objects.filter(slug="links").exists()

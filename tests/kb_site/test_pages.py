@@ -3,7 +3,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from articles.models import ArticlePage, CategoryPage, HelpCenterPage
 from tests import factories
@@ -15,13 +14,25 @@ LOCALES = ["en", "sv", "id", "zh-hant", "ru"]
 @pytest.mark.django_db
 def test_demo_content_imports_and_every_page_renders_in_every_locale(client):
     call_command("import_content", str(DEMO_CONTENT), stdout=open("/dev/null", "w"))
-    counts = {code: ArticlePage.objects.live().filter(locale__language_code=code).count() for code in LOCALES}
+    counts = {
+        code: ArticlePage.objects.live().filter(locale__language_code=code).count()
+        for code in LOCALES
+    }
     assert counts["en"] >= 40
     assert all(counts[code] >= 8 for code in LOCALES[1:]), counts
     assert CategoryPage.objects.live().filter(locale__language_code="en").count() >= 6
-    assert ArticlePage.objects.live().filter(locale__language_code="en", kind="faq").count() >= 10
+    assert (
+        ArticlePage.objects.live()
+        .filter(locale__language_code="en", kind="faq")
+        .count()
+        >= 10
+    )
 
-    for page in list(HelpCenterPage.objects.live()) + list(CategoryPage.objects.live()) + list(ArticlePage.objects.live()):
+    for page in (
+        list(HelpCenterPage.objects.live())
+        + list(CategoryPage.objects.live())
+        + list(ArticlePage.objects.live())
+    ):
         response = client.get(page.url)
         assert response.status_code == 200, page.url
         html = response.content.decode()
@@ -46,16 +57,33 @@ def article_page(category, **kwargs):
 
 
 @pytest.mark.django_db
-def test_article_page_shows_breadcrumbs_toc_related_review_date_and_vote_slot(client, category):
-    other = factories.article(category, title="Two-factor authentication", slug="two-factor-authentication")
-    page = article_page(category, title="Reset your password", slug="reset-your-password", last_reviewed="2026-09-14")
+def test_article_page_shows_breadcrumbs_toc_related_review_date_and_vote_slot(
+    client, category
+):
+    other = factories.article(
+        category, title="Two-factor authentication", slug="two-factor-authentication"
+    )
+    page = article_page(
+        category,
+        title="Reset your password",
+        slug="reset-your-password",
+        last_reviewed="2026-09-14",
+    )
     page.related_articles.add(other)
     page.save_revision().publish()
     html = client.get(page.url).content.decode()
-    breadcrumbs = re.search(r'<nav aria-label="Breadcrumb" class="breadcrumbs">(.*?)</nav>', html, re.S).group(1)
-    assert 'href="/en/"' in breadcrumbs and 'href="/en/account-and-sign-in/"' in breadcrumbs
+    breadcrumbs = re.search(
+        r'<nav aria-label="Breadcrumb" class="breadcrumbs">(.*?)</nav>', html, re.S
+    ).group(1)
+    assert (
+        'href="/en/"' in breadcrumbs
+        and 'href="/en/account-and-sign-in/"' in breadcrumbs
+    )
     assert '<aside class="toc"' in html and 'href="#step-one"' in html
-    assert "Related articles" in html and 'href="/en/account-and-sign-in/two-factor-authentication/"' in html
+    assert (
+        "Related articles" in html
+        and 'href="/en/account-and-sign-in/two-factor-authentication/"' in html
+    )
     assert '<time datetime="2026-09-14">' in html
     assert 'id="helpfulness"' in html
 
@@ -68,13 +96,20 @@ def test_short_articles_have_no_table_of_contents(client, category):
 
 @pytest.mark.django_db
 def test_language_switcher_lists_existing_translations(client, category):
-    en = factories.article(category, title="Reset your password", slug="reset-your-password")
+    en = factories.article(
+        category, title="Reset your password", slug="reset-your-password"
+    )
     sv_home = factories.help_center("sv", title="Hjälpcenter")
     sv_category = factories.category(sv_home, title="Konto", slug="account-and-sign-in")
-    sv = factories.article(sv_category, title="Återställ lösenordet", slug="reset-your-password")
+    sv = factories.article(
+        sv_category, title="Återställ lösenordet", slug="reset-your-password"
+    )
     ArticlePage.objects.filter(pk=sv.pk).update(translation_key=en.translation_key)
     html = client.get(en.url).content.decode()
-    assert '<a href="/sv/account-and-sign-in/reset-your-password/" hreflang="sv" lang="sv">' in html
+    assert (
+        '<a href="/sv/account-and-sign-in/reset-your-password/" hreflang="sv" lang="sv">'
+        in html
+    )
     assert 'hreflang="sv" href="http' in html  # <link rel="alternate">
 
 
@@ -103,7 +138,9 @@ def test_sitemap_lists_live_pages_of_every_locale(client, category):
     response = client.get("/sitemap.xml")
     assert response.status_code == 200
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    locs = [el.text for el in ET.fromstring(response.content).findall("s:url/s:loc", ns)]
+    locs = [
+        el.text for el in ET.fromstring(response.content).findall("s:url/s:loc", ns)
+    ]
     assert any(loc.endswith("/en/account-and-sign-in/in-sitemap/") for loc in locs)
     assert any(loc.endswith("/sv/konto/svensk/") for loc in locs)
     assert not any("draft-not-in-sitemap" in loc for loc in locs)
@@ -111,9 +148,17 @@ def test_sitemap_lists_live_pages_of_every_locale(client, category):
 
 @pytest.mark.django_db
 def test_html_in_titles_and_summaries_is_escaped(client, category):
-    page = factories.article(category, slug="xss", title="<script>alert(1)</script>", summary='<img src=x onerror="alert(2)">')
+    page = factories.article(
+        category,
+        slug="xss",
+        title="<script>alert(1)</script>",
+        summary='<img src=x onerror="alert(2)">',
+    )
     html = client.get(page.url).content.decode()
-    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert (
+        "<script>alert(1)" not in html
+        and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    )
     assert "<img src=x" not in html
     cat_html = client.get(category.url).content.decode()
     assert "<script>alert(1)" not in cat_html
@@ -121,7 +166,9 @@ def test_html_in_titles_and_summaries_is_escaped(client, category):
 
 @pytest.mark.django_db
 def test_search_query_is_escaped_on_the_search_page(client, home):
-    html = client.get("/en/search/", {"q": '"><script>alert(1)</script>'}).content.decode()
+    html = client.get(
+        "/en/search/", {"q": '"><script>alert(1)</script>'}
+    ).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
 

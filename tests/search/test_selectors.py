@@ -5,7 +5,12 @@ from wagtail.contrib.search_promotions.models import Query, SearchPromotion
 from wagtail.models import Locale
 
 from search.models import Synonym
-from search.selectors import SearchQueryError, article_search, article_suggest, query_parse
+from search.selectors import (
+    SearchQueryError,
+    article_search,
+    article_suggest,
+    query_parse,
+)
 from tests import factories
 
 
@@ -16,16 +21,37 @@ def en(db):
     billing = factories.category(home, title="Billing", slug="billing")
     return {
         "home": home,
-        "reset": factories.article(account, title="Reset your password", slug="reset-your-password",
-                                   summary="Choose a new password with a reset link.",
-                                   body="Open the sign-in page and select **Forgot password**. Passwords expire after a year."),
-        "login": factories.article(account, title="Can't log in", slug="cant-log-in", kind="troubleshooting",
-                                   summary="What to check when you cannot get into your account.",
-                                   body="Check your email address and Caps Lock."),
-        "refund": factories.article(billing, title="Refund a customer order", slug="refund-a-customer-order", kind="faq",
-                                    summary="Give money back for an order.", body="Refunds take 5 to 10 days.", tags=["refunds", "money"]),
-        "invoice": factories.article(billing, title="Understand your invoice", slug="understand-your-invoice",
-                                     summary="Each line of your monthly bill.", body="Your invoice lists fees and refunds."),
+        "reset": factories.article(
+            account,
+            title="Reset your password",
+            slug="reset-your-password",
+            summary="Choose a new password with a reset link.",
+            body="Open the sign-in page and select **Forgot password**. Passwords expire after a year.",
+        ),
+        "login": factories.article(
+            account,
+            title="Can't log in",
+            slug="cant-log-in",
+            kind="troubleshooting",
+            summary="What to check when you cannot get into your account.",
+            body="Check your email address and Caps Lock.",
+        ),
+        "refund": factories.article(
+            billing,
+            title="Refund a customer order",
+            slug="refund-a-customer-order",
+            kind="faq",
+            summary="Give money back for an order.",
+            body="Refunds take 5 to 10 days.",
+            tags=["refunds", "money"],
+        ),
+        "invoice": factories.article(
+            billing,
+            title="Understand your invoice",
+            slug="understand-your-invoice",
+            summary="Each line of your monthly bill.",
+            body="Your invoice lists fees and refunds.",
+        ),
     }
 
 
@@ -49,7 +75,9 @@ def test_articles_matching_all_terms_rank_before_those_matching_some(en):
 
 
 def test_quoted_phrase_and_exclusion(en):
-    assert titles(article_search(query='"reset link"', locale=locale("en"))) == ["Reset your password"]
+    assert titles(article_search(query='"reset link"', locale=locale("en"))) == [
+        "Reset your password"
+    ]
     result = article_search(query="refunds -invoice", locale=locale("en"))
     assert "Understand your invoice" not in titles(result)
     assert "Refund a customer order" in titles(result)
@@ -63,9 +91,14 @@ def test_misspelt_query_finds_the_article_and_suggests_a_spelling(en):
 
 
 def test_synonyms_apply_at_query_time_without_reindexing(en):
-    assert "Can't log in" not in titles(article_search(query="sign in problems", locale=locale("en")))
+    assert "Can't log in" not in titles(
+        article_search(query="sign in problems", locale=locale("en"))
+    )
     Synonym.objects.create(locale=locale("en"), terms="sign in, log in, login")
-    assert titles(article_search(query="sign in problems", locale=locale("en")))[0] == "Can't log in"
+    assert (
+        titles(article_search(query="sign in problems", locale=locale("en")))[0]
+        == "Can't log in"
+    )
 
 
 def test_promoted_article_is_pinned_on_top_without_reindexing(en):
@@ -78,9 +111,20 @@ def test_promoted_article_is_pinned_on_top_without_reindexing(en):
 
 
 def test_filters_by_kind_category_and_tag(en):
-    assert titles(article_search(query="refunds", locale=locale("en"), kind="faq")) == ["Refund a customer order"]
-    assert titles(article_search(query="password account", locale=locale("en"), category="billing")) == []
-    assert titles(article_search(query="refunds", locale=locale("en"), tag="money")) == ["Refund a customer order"]
+    assert titles(article_search(query="refunds", locale=locale("en"), kind="faq")) == [
+        "Refund a customer order"
+    ]
+    assert (
+        titles(
+            article_search(
+                query="password account", locale=locale("en"), category="billing"
+            )
+        )
+        == []
+    )
+    assert titles(
+        article_search(query="refunds", locale=locale("en"), tag="money")
+    ) == ["Refund a customer order"]
 
 
 def test_pagination(en):
@@ -91,9 +135,17 @@ def test_pagination(en):
 
 
 def test_snippet_is_escaped_and_highlighted(en):
-    page = factories.article(en["reset"].get_parent().specific, title="Scripts", slug="scripts",
-                             body="Never paste `<script>` tags into the theme editor.")
-    hit = next(h for h in article_search(query="theme editor", locale=locale("en")).hits if h.article.pk == page.pk)
+    page = factories.article(
+        en["reset"].get_parent().specific,
+        title="Scripts",
+        slug="scripts",
+        body="Never paste `<script>` tags into the theme editor.",
+    )
+    hit = next(
+        h
+        for h in article_search(query="theme editor", locale=locale("en")).hits
+        if h.article.pk == page.pk
+    )
     assert "&lt;script&gt;" in hit.snippet
     assert "<script>" not in hit.snippet
     assert "<mark>theme</mark>" in hit.snippet
@@ -101,8 +153,12 @@ def test_snippet_is_escaped_and_highlighted(en):
 
 def test_publish_unpublish_and_delete_are_reflected_at_once(en):
     category = en["reset"].get_parent().specific
-    page = factories.article(category, title="Gift cards", slug="gift-cards", body="Sell gift cards.")
-    assert titles(article_search(query="gift cards", locale=locale("en"))) == ["Gift cards"]
+    page = factories.article(
+        category, title="Gift cards", slug="gift-cards", body="Sell gift cards."
+    )
+    assert titles(article_search(query="gift cards", locale=locale("en"))) == [
+        "Gift cards"
+    ]
     page.unpublish()
     assert article_search(query="gift cards", locale=locale("en")).count == 0
     page.save_revision().publish()
@@ -125,20 +181,42 @@ def test_swedish_russian_indonesian_stemming(db):
         ("id", "Pengaturan pembayaran", "Cara mengatur pembayaran.", "bayar"),
     ]:
         home = factories.help_center(code)
-        page = factories.article(factories.category(home, slug=f"cat-{code}"), title=title, body=body, slug=f"a-{code}")
+        page = factories.article(
+            factories.category(home, slug=f"cat-{code}"),
+            title=title,
+            body=body,
+            slug=f"a-{code}",
+        )
         result = article_search(query=query, locale=locale(code), fallback=False)
         assert [h.article.pk for h in result.hits] == [page.pk], code
 
 
 def test_two_character_chinese_query_finds_its_article(db):
     home = factories.help_center("zh-hant")
-    page = factories.article(factories.category(home, slug="zh"), slug="zh-reset", title="重設密碼",
-                             body="如果您忘記了登入用的密碼，可以透過 email 重設。")
-    factories.article(page.get_parent().specific, slug="zh-other", title="訂單出貨", body="查詢包裹狀態。")
-    assert titles(article_search(query="密碼", locale=locale("zh-hant"), fallback=False)) == ["重設密碼"]
+    page = factories.article(
+        factories.category(home, slug="zh"),
+        slug="zh-reset",
+        title="重設密碼",
+        body="如果您忘記了登入用的密碼，可以透過 email 重設。",
+    )
+    factories.article(
+        page.get_parent().specific,
+        slug="zh-other",
+        title="訂單出貨",
+        body="查詢包裹狀態。",
+    )
+    assert titles(
+        article_search(query="密碼", locale=locale("zh-hant"), fallback=False)
+    ) == ["重設密碼"]
     # Several bigrams are not ANDed: one matching word is enough.
-    assert "重設密碼" in titles(article_search(query="忘記帳號密碼怎麼辦", locale=locale("zh-hant"), fallback=False))
-    assert titles(article_search(query="email", locale=locale("zh-hant"), fallback=False)) == ["重設密碼"]
+    assert "重設密碼" in titles(
+        article_search(
+            query="忘記帳號密碼怎麼辦", locale=locale("zh-hant"), fallback=False
+        )
+    )
+    assert titles(
+        article_search(query="email", locale=locale("zh-hant"), fallback=False)
+    ) == ["重設密碼"]
 
 
 def test_no_match_in_a_locale_falls_back_to_english_labelled(en):
@@ -149,11 +227,18 @@ def test_no_match_in_a_locale_falls_back_to_english_labelled(en):
 
 
 def test_suggest_matches_title_prefixes(en):
-    assert [a.title for a in article_suggest(prefix="ref", locale=locale("en"))] == ["Refund a customer order"]
-    assert [a.title for a in article_suggest(prefix="reset yo", locale=locale("en"))] == ["Reset your password"]
+    assert [a.title for a in article_suggest(prefix="ref", locale=locale("en"))] == [
+        "Refund a customer order"
+    ]
+    assert [
+        a.title for a in article_suggest(prefix="reset yo", locale=locale("en"))
+    ] == ["Reset your password"]
 
 
-@pytest.mark.parametrize("query", ["", "   ", '"unbalanced', "-", "*", "AND", "x" * 501, "a\x00b", "-excluded"])
+@pytest.mark.parametrize(
+    "query",
+    ["", "   ", '"unbalanced', "-", "*", "AND", "x" * 501, "a\x00b", "-excluded"],
+)
 def test_malformed_queries_raise_a_clear_error(query):
     with pytest.raises(SearchQueryError):
         query_parse(query)

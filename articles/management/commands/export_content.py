@@ -10,7 +10,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
-        parser.add_argument("--locale", action="append", dest="locales", help="Only this locale (repeatable).")
+        parser.add_argument(
+            "--locale",
+            action="append",
+            dest="locales",
+            help="Only this locale (repeatable).",
+        )
 
     def handle(self, *args, path: Path, locales, **options):
         written = article_export(root=path, locales=locales)
