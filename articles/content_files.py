@@ -185,29 +185,43 @@ def _check_keys(data: dict, allowed: set[str], *, path, key_lines, errors) -> No
             )
 
 
+def _text_field(
+    data: dict, key: str, *, path, key_lines, errors, max_length=None
+) -> str:
+    """The text under `key`, with errors reported on the key's line."""
+    return _as_text(
+        data.get(key),
+        path=path,
+        line=key_lines.get(key, 2),
+        key=key,
+        errors=errors,
+        max_length=max_length,
+    )
+
+
+def _title(data: dict, *, path, key_lines, errors) -> str:
+    """The required title of any content file."""
+    title = _text_field(
+        data,
+        "title",
+        path=path,
+        key_lines=key_lines,
+        errors=errors,
+        max_length=TITLE_MAX_LENGTH,
+    )
+    if not title:
+        errors.append(ContentError(path, key_lines.get("title", 1), "missing 'title'"))
+    return title
+
+
 def _parse_home(path: Path, locale: str, errors: list[ContentError]) -> HomeFile | None:
     parsed = _parse_file(path, errors)
     if parsed is None:
         return None
     data, key_lines, _body, _line = parsed
     _check_keys(data, HOME_KEYS, path=path, key_lines=key_lines, errors=errors)
-    title = _as_text(
-        data.get("title"),
-        path=path,
-        line=key_lines.get("title", 2),
-        key="title",
-        errors=errors,
-        max_length=TITLE_MAX_LENGTH,
-    )
-    if not title:
-        errors.append(ContentError(path, key_lines.get("title", 1), "missing 'title'"))
-    intro = _as_text(
-        data.get("intro"),
-        path=path,
-        line=key_lines.get("intro", 2),
-        key="intro",
-        errors=errors,
-    )
+    title = _title(data, path=path, key_lines=key_lines, errors=errors)
+    intro = _text_field(data, "intro", path=path, key_lines=key_lines, errors=errors)
     return HomeFile(locale=locale, title=title, intro=intro, path=path)
 
 
@@ -219,22 +233,9 @@ def _parse_category(
         return None
     data, key_lines, _body, _line = parsed
     _check_keys(data, CATEGORY_KEYS, path=path, key_lines=key_lines, errors=errors)
-    title = _as_text(
-        data.get("title"),
-        path=path,
-        line=key_lines.get("title", 2),
-        key="title",
-        errors=errors,
-        max_length=TITLE_MAX_LENGTH,
-    )
-    if not title:
-        errors.append(ContentError(path, key_lines.get("title", 1), "missing 'title'"))
-    description = _as_text(
-        data.get("description"),
-        path=path,
-        line=key_lines.get("description", 2),
-        key="description",
-        errors=errors,
+    title = _title(data, path=path, key_lines=key_lines, errors=errors)
+    description = _text_field(
+        data, "description", path=path, key_lines=key_lines, errors=errors
     )
     order = data.get("order", 0)
     if not isinstance(order, int) or isinstance(order, bool):
@@ -297,21 +298,12 @@ def _parse_article(
     def line(key: str) -> int:
         return key_lines.get(key, 2)
 
-    title = _as_text(
-        data.get("title"),
+    title = _title(data, path=path, key_lines=key_lines, errors=errors)
+    summary = _text_field(
+        data,
+        "summary",
         path=path,
-        line=line("title"),
-        key="title",
-        errors=errors,
-        max_length=TITLE_MAX_LENGTH,
-    )
-    if not title:
-        errors.append(ContentError(path, key_lines.get("title", 1), "missing 'title'"))
-    summary = _as_text(
-        data.get("summary"),
-        path=path,
-        line=line("summary"),
-        key="summary",
+        key_lines=key_lines,
         errors=errors,
         max_length=SUMMARY_MAX_LENGTH,
     )
