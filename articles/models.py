@@ -22,6 +22,11 @@ class ArticleKind(models.TextChoices):
     TROUBLESHOOTING = "troubleshooting", _("Troubleshooting")
 
 
+class ArticleAudience(models.TextChoices):
+    PUBLIC = "public", _("Customers (public)")
+    INTERNAL = "internal", _("Support agents only (internal)")
+
+
 class HelpCenterPage(Page):
     """The home page of the help center in one locale."""
 
@@ -126,6 +131,15 @@ class ArticlePage(Page):
     tags = ClusterTaggableManager(through="articles.ArticlePageTag", blank=True)
     related_articles = ParentalManyToManyField("articles.ArticlePage", blank=True)
     last_reviewed = models.DateField(null=True, blank=True)
+    audience = models.CharField(
+        max_length=10,
+        choices=ArticleAudience.choices,
+        default=ArticleAudience.PUBLIC,
+        help_text=_(
+            "Internal articles are for support agents only: customers never see them "
+            "in pages, search, suggestions, the sitemap or the public API."
+        ),
+    )
     source_path = models.CharField(
         max_length=500,
         blank=True,
@@ -141,6 +155,7 @@ class ArticlePage(Page):
             widget=forms.Textarea(attrs={"rows": 3, "maxlength": SUMMARY_MAX_LENGTH}),
         ),
         FieldPanel("kind"),
+        FieldPanel("audience"),
         FieldPanel(
             "body",
             widget=forms.Textarea(attrs={"rows": 30, "class": "kb-markdown-editor"}),
@@ -170,6 +185,7 @@ class ArticlePage(Page):
             "tags", [index.SearchField("name", boost=8), index.FilterField("slug")]
         ),
         index.FilterField("kind"),
+        index.FilterField("audience"),
     ]
 
     class Meta:

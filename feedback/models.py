@@ -138,9 +138,138 @@ class ApiKey(models.Model):
     created = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Widget keys only: the origins (scheme://host[:port]) whose pages may use the key.
+    allowed_origins = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("API key")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.scope}, {self.prefix})"
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SOLVED = "solved", _("Solved")
+    REOPENED = "reopened", _("Reopened")
+
+
+class TicketSource(models.TextChoices):
+    CONTACT_FORM = "contact_form", _("Contact form")
+    WIDGET = "widget", _("Widget")
+    HELPDESK = "helpdesk", _("Helpdesk webhook")
+
+
+class Ticket(models.Model):
+    """A support request that self-service did not avoid.
+
+    Created by the site's contact form, the widget, or a helpdesk webhook; this
+    project forwards requests and does not manage them (it is not a ticketing system).
+    """
+
+    journey_id = models.CharField(max_length=64, blank=True, default="")
+    channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
+    locale = models.CharField(max_length=16, blank=True, default="")
+    source = models.CharField(max_length=20, choices=TicketSource.choices)
+    # The helpdesk's own ticket id: webhooks are idempotent on (source, external_ref).
+    external_ref = models.CharField(max_length=100, blank=True, default="")
+    subject = models.CharField(max_length=200, blank=True, default="")
+    # A salted SHA-256 of the customer's e-mail, to join the contact form with the
+    # helpdesk's webhook; the address itself is forwarded, never stored.
+    email_hash = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(
+        max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN
+    )
+    reopened_count = models.PositiveIntegerField(default=0)
+    search_id = models.CharField(max_length=64, blank=True, default="")
+    article = models.ForeignKey(
+        "articles.ArticlePage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="feedback_ticket_one_per_external_ref",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["journey_id"]),
+            models.Index(fields=["email_hash"]),
+            models.Index(fields=["created"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"ticket {self.external_ref or self.pk} ({self.source})"
+
+
+class DailyRollup(models.Model):
+    """Outcome counts per day, locale, channel, article and normalised query.
+
+    Derived data: `manage.py rollups_rebuild` recomputes it from raw events and
+    gives the same figures as the live computation. Empty strings and a null
+    article mean "all" is not implied: each row is one exact combination.
+    """
+
+    day = models.DateField()
+    locale = models.CharField(max_length=16, blank=True, default="")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    article = models.ForeignKey(
+        "articles.ArticlePage",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    query = models.CharField(max_length=500, blank=True, default="")
+    searches = models.PositiveIntegerField(default=0)
+    no_result_searches = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    journeys = models.PositiveIntegerField(default=0)
+    deflected_explicit = models.PositiveIntegerField(default=0)
+    deflected_inferred = models.PositiveIntegerField(default=0)
+    ticketed = models.PositiveIntegerField(default=0)
+    abandoned = models.PositiveIntegerField(default=0)
+    views_before_ticket = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "locale", "channel"]),
+            models.Index(fields=["article", "day"]),
+            models.Index(fields=["query", "day"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.locale} {self.channel}"
+
+
+class AgentLink(models.Model):
+    """A short tracked link an agent put in a ticket reply: /l/<token>."""
+
+    token = models.CharField(max_length=32, unique=True)
+    article = models.ForeignKey(
+        "articles.ArticlePage", on_delete=models.CASCADE, related_name="+"
+    )
+    ticket_ref = models.CharField(max_length=100, blank=True, default="")
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    opened_count = models.PositiveIntegerField(default=0)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket_ref"])]
+
+    def __str__(self) -> str:
+        return f"/l/{self.token} → {self.article_id}"
