@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -149,6 +150,15 @@ class ArticlePage(Page):
         ),
     )
 
+    body_text = models.TextField(
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_(
+            "The body as plain text, kept on save for search snippets and bot answers."
+        ),
+    )
+
     content_panels = Page.content_panels + [
         FieldPanel(
             "summary",
@@ -175,14 +185,19 @@ class ArticlePage(Page):
     subpage_types: list[str] = []
     template = "articles/article_page.html"
 
-    # Kitsune's weights as a starting point: keywords 8, title 6, summary 4, content 2.
-    # Later entries replace Page's own (title gets boost 6).
+    # Title highest, then summary and tags, then body. Kitsune's weights (keywords 8,
+    # title 6, summary 4, content 2) were the starting point; a title 3 times the body
+    # let a title-only match outrank better bodies (and a title's words also have a
+    # high idf in their own field), so the measured ones are flatter: title 1.5 times
+    # the body (docs/search-quality.md). Later entries replace Page's own title field.
     search_fields = Page.search_fields + [
-        index.SearchField("title", boost=6),
-        index.SearchField("summary", boost=4),
+        index.SearchField("title", boost=3),
+        index.SearchField("summary", boost=2.5),
         index.SearchField("body", boost=2),
+        # An FAQ whose question matches the query gets a lift (search quality).
+        index.SearchField("faq_question", boost=3),
         index.RelatedFields(
-            "tags", [index.SearchField("name", boost=8), index.FilterField("slug")]
+            "tags", [index.SearchField("name", boost=2.5), index.FilterField("slug")]
         ),
         index.FilterField("kind"),
         index.FilterField("audience"),
@@ -194,9 +209,52 @@ class ArticlePage(Page):
     def get_template(self, request, *args, **kwargs):
         return getattr(settings, "KB_ARTICLE_TEMPLATE", self.template)
 
+    def faq_question(self) -> str:
+        """An FAQ's question (its title), indexed apart so that it weighs more."""
+        return self.title if self.kind == ArticleKind.FAQ else ""
+
     @property
     def category(self):
         return self.get_parent().specific
+
+    @property
+    def is_internal(self) -> bool:
+        return self.audience == ArticleAudience.INTERNAL
+
+    def serve(self, request, *args, **kwargs):
+        # Internal articles are for support agents: customers get the site's 404,
+        # signed-in editors who may edit the page see it (never cached, never indexed).
+        if not self.is_internal:
+            return super().serve(request, *args, **kwargs)
+        user = getattr(request, "user", None)
+        if not (
+            user is not None
+            and user.is_authenticated
+            and self.permissions_for_user(user).can_edit()
+        ):
+            raise Http404
+        response = super().serve(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    def save(self, *args, **kwargs):
+        from articles.markdown import markdown_render
+
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "body" in update_fields:
+            self.body_text = markdown_render(self.body).text
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "body_text"}
+        return super().save(*args, **kwargs)
+
+    def body_plain(self) -> str:
+        """The body as plain text (links as their text, no markup)."""
+        if self.body_text or not self.body:
+            return self.body_text
+        from articles.markdown import article_body_render
+
+        return article_body_render(article=self).text
 
     def body_html(self) -> str:
         from articles.markdown import article_body_render

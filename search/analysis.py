@@ -10,8 +10,10 @@ has the language, none for CJK runs.
 import html
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 from django.utils.safestring import SafeString, mark_safe
@@ -400,6 +402,32 @@ def autocomplete_clauses(text: str) -> list[QueryClause]:
     return _clauses(autocomplete_analyzer(), text, removestops=False)
 
 
+@lru_cache(maxsize=200_000)
+def _word_term(group: str, word: str) -> str | None:
+    for token in group_analyzer(group)(word, mode="index"):
+        return token.text
+    return None
+
+
+def index_tokens(text: str, group: str) -> Iterator[tuple[str, int, int]]:
+    """(term, start, end) of each token ``group_analyzer(group)`` indexes in ``text``.
+
+    The same terms as running the analyser over the whole text, but each distinct word
+    is analysed once per process (a help center's vocabulary is small), which makes
+    highlighting and answer scoring cheap; CJK runs go through the analyser.
+    """
+    for match in _TOKEN_RE.finditer(text):
+        if match.lastgroup == "word":
+            term = _word_term(group, match.group())
+            if term:
+                yield term, match.start(), match.end()
+            continue
+        for token in group_analyzer(group)(
+            match.group(), mode="index", chars=True, start_char=match.start()
+        ):
+            yield token.text, token.startchar, token.endchar
+
+
 def highlight_passage(
     text: str, query_string: str, language_code: str | None = None, max_chars: int = 240
 ) -> SafeString:
@@ -411,11 +439,11 @@ def highlight_passage(
     }
     spans = []
     if wanted:
-        for token in group_analyzer(group)(
-            text, mode="index", chars=True, positions=True
-        ):
-            if token.text in wanted:
-                spans.append((token.startchar, token.endchar, token.text))
+        spans = [
+            (start, end, term)
+            for term, start, end in index_tokens(text, group)
+            if term in wanted
+        ]
     start, end = _best_window(text, spans, max_chars)
     return mark_safe(_render(text, start, end, spans))  # noqa: S308 -- built from escaped text
 
@@ -423,12 +451,27 @@ def highlight_passage(
 def _best_window(text: str, spans, max_chars: int) -> tuple[int, int]:
     if not spans:
         return 0, _word_end(text, min(len(text), max_chars))
+    spans = sorted(spans)
+    # Slide a window of max_chars over the matches: the most distinct terms win, then
+    # the most matches; the earliest window on a tie.
     best, best_score = 0, (-1, -1)
-    for index, (span_start, _, _) in enumerate(spans):
-        inside = [s for s in spans[index:] if s[1] <= span_start + max_chars]
-        score = (len({term for _, _, term in inside}), len(inside))
-        if score > best_score:
-            best, best_score = index, score
+    inside: Counter[str] = Counter()
+    end_index = 0
+    for index, (span_start, _, term) in enumerate(spans):
+        while end_index < len(spans) and spans[end_index][1] <= span_start + max_chars:
+            inside[spans[end_index][2]] += 1
+            end_index += 1
+        if end_index > index:
+            score = (len(inside), end_index - index)
+            if score > best_score:
+                best, best_score = index, score
+            inside[term] -= 1
+            if not inside[term]:
+                del inside[term]
+        else:
+            end_index = index + 1  # a match longer than the window stands alone
+            if best_score < (1, 1):
+                best, best_score = index, (1, 1)
     first = spans[best][0]
     # Some context before the first match, cut at a word boundary.
     start = _word_start(text, max(0, first - max_chars // 4))

@@ -16,12 +16,22 @@ from django.conf import settings
 from django.utils.safestring import SafeString
 from modelsearch.query import And, Boost, Fuzzy, Not, Or, Phrase, PlainText
 from wagtail.contrib.search_promotions.models import SearchPromotion
-from wagtail.models import Locale
+from wagtail.models import Locale, Page
 
-from articles.markdown import article_body_render
-from articles.models import ArticlePage, CategoryPage
+from articles.models import ArticleKind, ArticlePage, CategoryPage
 from articles.selectors import article_list_live, default_locale
-from search.analysis import highlight_passage
+from search.analysis import highlight_passage, language_group, query_clauses
+from search.answer import (
+    PROMOTED_CONFIDENCE,
+    Answer,
+    AnswerAlternative,
+    AnswerArticle,
+    AnswerFeatures,
+    candidate_features,
+    confidence_from_features,
+    passage_best,
+)
+from search.cache import cached_result
 from search.models import Synonym
 
 QUERY_MAX_LENGTH = 500
@@ -75,7 +85,7 @@ class SearchResult:
 
 
 def query_normalize(query: str) -> str:
-    """Collapses whitespace; the form stored in reports and matched against promotions."""
+    """Collapses whitespace: the form stored in reports and matched by promotions."""
     return " ".join(query.split())
 
 
@@ -118,7 +128,7 @@ def query_parse(query: str) -> ParsedQuery:
 
 
 def _synonym_variants(text: str, locale: Locale) -> list[str]:
-    """Rewrites of `text` with each synonym group's phrase swapped for its alternatives."""
+    """Rewrites of `text` with a synonym group's phrase swapped for its alternatives."""
     lowered = f" {text.lower()} "
     variants: list[str] = []
     for group in Synonym.objects.filter(locale=locale):
@@ -169,10 +179,25 @@ def _text_query(
     return query
 
 
+def _visible(locale: Locale, *, include_internal: bool = False):
+    """Live articles of a locale; internal (agents-only) ones only when asked for.
+
+    The audience is a FilterField, so the backend applies the filter inside the index.
+    """
+    return article_list_live(
+        locale=locale, include_internal=include_internal
+    ).order_by()
+
+
 def _filtered(
-    locale: Locale, *, category: str | None, kind: str | None, tag: str | None
+    locale: Locale,
+    *,
+    category: str | None,
+    kind: str | None,
+    tag: str | None,
+    include_internal: bool = False,
 ):
-    qs = article_list_live(locale=locale).order_by()
+    qs = _visible(locale, include_internal=include_internal)
     if category:
         parent = CategoryPage.objects.filter(locale=locale, slug=category).first()
         if parent is None:
@@ -185,25 +210,43 @@ def _filtered(
     return qs
 
 
-def _run(qs, query, limit: int) -> tuple[list, int]:
-    results = qs.search(query).annotate_score("_score")
+def _run(qs, query, limit: int, backend: str = "default") -> tuple[list, int]:
+    results = qs.search(query, backend=backend).annotate_score("_score")
     page = list(results[:limit])
     return page, results.count()
 
 
+def _all_terms_first(parsed: ParsedQuery, locale: Locale) -> bool:
+    """Whether articles with every word go first: for a few keywords, yes; a question
+    in a sentence is ranked by BM25F alone, where the few articles that happen to hold
+    every one of its words are rarely the best answers."""
+    if not parsed.terms:
+        return False
+    words = query_clauses(parsed.text, language_group(locale.language_code))
+    return len(words) <= settings.KB_SEARCH_ALL_TERMS_MAX_WORDS
+
+
 def _ranked(
-    qs, parsed: ParsedQuery, variants: list[str], wanted: int
+    qs,
+    parsed: ParsedQuery,
+    variants: list[str],
+    wanted: int,
+    backend: str = "default",
+    *,
+    all_first: bool = True,
 ) -> tuple[list, int]:
-    """Articles matching all terms first, then those matching some."""
-    all_terms, _ = _run(qs, _text_query(parsed, variants, "and"), wanted)
-    some_terms, count = _run(qs, _text_query(parsed, variants, "or"), wanted)
+    """Articles matching all terms first (with `all_first`), then those matching some."""
+    some_terms, count = _run(qs, _text_query(parsed, variants, "or"), wanted, backend)
+    if not all_first:
+        return some_terms, count
+    all_terms, _ = _run(qs, _text_query(parsed, variants, "and"), wanted, backend)
     seen = {a.pk for a in all_terms}
     merged = all_terms + [a for a in some_terms if a.pk not in seen]
     return merged, max(count, len(merged))
 
 
 def _did_you_mean(parsed: ParsedQuery, articles: list[ArticlePage]) -> str | None:
-    """The query with each unknown word replaced by the closest word of the articles found."""
+    """The query with each unknown word replaced by the closest word of the hits."""
     vocabulary: set[str] = set()
     for article in articles[:5]:
         vocabulary.update(
@@ -232,9 +275,19 @@ def _promoted(query: str, locale: Locale, qs) -> list[ArticlePage]:
     return [by_id[pk] for pk in page_ids if pk in by_id]
 
 
-def _hit(article: ArticlePage, query: str, *, promoted: bool = False) -> SearchHit:
-    parent = article.get_parent()
-    text = article_body_render(article=article).text
+def _parents(articles: list[ArticlePage]) -> dict[str, Page]:
+    """The categories of a page of hits, in one query, by path."""
+    paths = {a.path[: -Page.steplen] for a in articles}
+    return {
+        p.path: p
+        for p in Page.objects.filter(path__in=paths).only("path", "title", "slug")
+    }
+
+
+def _hit(
+    article: ArticlePage, query: str, *, parent: Page, promoted: bool = False
+) -> SearchHit:
+    text = article.body_plain()
     return SearchHit(
         article=article,
         title=article.title,
@@ -249,6 +302,7 @@ def _hit(article: ArticlePage, query: str, *, promoted: bool = False) -> SearchH
     )
 
 
+@cached_result
 def article_search(
     *,
     query: str,
@@ -259,24 +313,47 @@ def article_search(
     kind: str | None = None,
     tag: str | None = None,
     fallback: bool = True,
+    include_internal: bool = False,
+    backend: str = "default",
 ) -> SearchResult:
     """Live, public articles of a locale matching a query, best first.
 
+    Internal (agents-only) articles only with `include_internal`; `backend` names a
+    WAGTAILSEARCH_BACKENDS entry (the quality evaluation compares two).
     Raises SearchQueryError for a query that cannot be run.
     """
     parsed = query_parse(query)
     normalized = query_normalize(query)
-    qs = _filtered(locale, category=category, kind=kind, tag=tag)
+    qs = _filtered(
+        locale,
+        category=category,
+        kind=kind,
+        tag=tag,
+        include_internal=include_internal,
+    )
     variants = _synonym_variants(parsed.text, locale) if parsed.terms else []
     wanted = offset + limit
 
     promoted = _promoted(normalized, locale, qs)
-    articles, count = _ranked(qs, parsed, variants, wanted + len(promoted))
+    articles, count = _ranked(
+        qs,
+        parsed,
+        variants,
+        wanted + len(promoted),
+        backend,
+        all_first=_all_terms_first(parsed, locale),
+    )
     suggestion, fuzzy = None, False
     if count < FEW_RESULTS and parsed.terms:
         fuzzy_query = _text_query(parsed, [], "or", fuzzy=True)
+        fuzzy_hits, fuzzy_count = [], 0
         if fuzzy_query is not None:
-            fuzzy_hits, fuzzy_count = _run(qs, fuzzy_query, wanted + len(promoted))
+            try:
+                fuzzy_hits, fuzzy_count = _run(
+                    qs, fuzzy_query, wanted + len(promoted), backend
+                )
+            except NotImplementedError:
+                pass  # a backend without fuzzy matching (Wagtail's database one)
             if fuzzy_count > count:
                 suggestion = _did_you_mean(parsed, fuzzy_hits)
                 seen = {a.pk for a in articles}
@@ -287,9 +364,16 @@ def article_search(
     ordered = promoted + [a for a in articles if a.pk not in promoted_ids]
     count = max(count, len(ordered)) if ordered else 0
     snippet_query = suggestion or parsed.text or " ".join(parsed.phrases)
+    page = ordered[offset:wanted]
+    parents = _parents(page)
     hits = [
-        _hit(a, snippet_query, promoted=a.pk in promoted_ids)
-        for a in ordered[offset:wanted]
+        _hit(
+            a,
+            snippet_query,
+            parent=parents[a.path[: -Page.steplen]],
+            promoted=a.pk in promoted_ids,
+        )
+        for a in page
     ]
 
     if count == 0 and fallback and locale.language_code != settings.LANGUAGE_CODE:
@@ -302,6 +386,8 @@ def article_search(
             kind=kind,
             tag=tag,
             fallback=False,
+            include_internal=include_internal,
+            backend=backend,
         )
         if english.count:
             english.locale = locale.language_code
@@ -317,22 +403,132 @@ def article_search(
     )
 
 
+@cached_result
 def article_suggest(
-    *, prefix: str, locale: Locale, limit: int = 8
+    *, prefix: str, locale: Locale, limit: int = 8, include_internal: bool = False
 ) -> list[ArticlePage]:
-    """Titles for suggest-as-you-type: live articles whose title words start with the prefix."""
+    """Titles for suggest-as-you-type: live articles whose title words start so."""
     prefix = query_normalize(prefix)
     if not prefix:
         return []
     return list(
-        article_list_live(locale=locale)
-        .order_by()
-        .autocomplete(prefix, fields=["title"], operator="and")[:limit]
+        _visible(locale, include_internal=include_internal).autocomplete(
+            prefix, fields=["title"], operator="and"
+        )[:limit]
     )
 
 
-def article_list_useful(*, locale: Locale, limit: int = 5) -> list[ArticlePage]:
-    """What to offer when a search finds nothing: the locale's most useful articles."""
+def article_list_useful(
+    *, locale: Locale, limit: int = 5, include_internal: bool = False
+) -> list[ArticlePage]:
+    """What to offer when a search finds nothing: the locale's most useful articles.
+
+    Customer-facing, so public articles only, whatever `include_internal` says.
+    """
     from articles.selectors import article_list_popular
 
     return article_list_popular(locale=locale, limit=limit)
+
+
+ANSWER_ALTERNATIVES = 3
+
+
+@dataclass
+class AnswerCandidate:
+    hit: SearchHit
+    features: AnswerFeatures
+    confidence: float
+
+
+def answer_candidates(*, result: SearchResult, query: str) -> list[AnswerCandidate]:
+    """The hits of a search, each with the confidence that it answers `query`."""
+    hits = result.hits
+    scores = [max(hit.score, 0.0) for hit in hits]
+    top = max(scores, default=0.0)
+    candidates = []
+    for index, hit in enumerate(hits):
+        others = scores[:index] + scores[index + 1 :]
+        article = hit.article
+        text = "\n".join(
+            [
+                article.summary,
+                " ".join(tag.name for tag in article.tags.all()),
+                article.body_plain(),
+            ]
+        )
+        features = candidate_features(
+            query=query,
+            language_code=article.locale.language_code,
+            title=article.title,
+            text=text,
+            score=scores[index],
+            other_best=max(others, default=0.0),
+            top_score=top,
+            fuzzy=result.fuzzy,
+            fallback=result.fallback_locale is not None,
+        )
+        confidence = confidence_from_features(features)
+        if hit.promoted:
+            confidence = max(confidence, PROMOTED_CONFIDENCE)
+        candidates.append(AnswerCandidate(hit, features, confidence))
+    return candidates
+
+
+def answer_best(
+    *, query: str, locale: Locale, include_internal: bool = False
+) -> Answer:
+    """The article that best answers a question, the passage to quote from its live
+    revision, a calibrated confidence, up to three alternatives, and whether to hand
+    the question over to a person (confidence under KB_ANSWER_HANDOFF_BELOW).
+
+    Raises SearchQueryError for a query that cannot be run.
+    """
+    result = article_search(
+        query=query,
+        locale=locale,
+        limit=1 + ANSWER_ALTERNATIVES,
+        include_internal=include_internal,
+    )
+    threshold = settings.KB_ANSWER_HANDOFF_BELOW
+    candidates = answer_candidates(result=result, query=result.suggestion or query)
+    if not candidates:
+        return Answer(
+            query=result.query,
+            locale=result.locale,
+            article=None,
+            passage="",
+            confidence=0.0,
+            handoff=True,
+        )
+    best, rest = candidates[0].hit, candidates[1:]
+    confidence = candidates[0].confidence
+    article = best.article
+    passage = passage_best(
+        text=article.body_plain() or article.summary,
+        query=result.suggestion or query,
+        language_code=article.locale.language_code,
+        faq=article.kind == ArticleKind.FAQ,
+    )
+    return Answer(
+        query=result.query,
+        locale=result.locale,
+        article=AnswerArticle(
+            id=article.pk,
+            title=article.title,
+            url=best.url,
+            revision_id=article.live_revision_id,
+        ),
+        passage=passage,
+        confidence=confidence,
+        handoff=confidence < threshold,
+        alternatives=[
+            AnswerAlternative(
+                id=c.hit.article.pk,
+                title=c.hit.title,
+                url=c.hit.url,
+                confidence=c.confidence,
+            )
+            for c in rest
+        ],
+        fallback_locale=result.fallback_locale,
+    )

@@ -24,6 +24,7 @@ import shutil
 import struct
 import threading
 import time
+import uuid
 from collections import OrderedDict, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.analysis import Token, Tokenizer
+from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.scoring import BM25F
@@ -72,9 +74,19 @@ from search import analysis
 logger = logging.getLogger("kb.search")
 
 POINTER_FILE = "CURRENT"
+# Rewritten (with a new random token) after every change to any live index of the
+# backend, so result caches in every process can tell, with one small read, that
+# what they hold is out of date.
+CHANGES_FILE = "CHANGES"
 BUILDING_FILE = "BUILDING"
 # A rebuild refreshes BUILDING with every chunk; an older file is a crashed rebuild.
 BUILDING_STALE_AFTER = 15 * 60
+# Keys of objects saved or deleted while a rebuild runs, in the new generation's folder:
+# the rebuild must not overwrite what those saves wrote with what it read earlier.
+TOUCHED_FILE = "TOUCHED"
+# A rebuild writes its documents in batches of this many objects: each batch is one
+# segment, and fewer segments need less merging at the end.
+REBUILD_BATCH = 10_000
 MAX_FILTER_STRING = 2000
 DB_CHUNK = 500
 
@@ -418,6 +430,28 @@ def _language_groups(model, items) -> dict[str, str]:
 # --- Storage -------------------------------------------------------------------------
 
 
+def _cached_length_reader(self, fieldname, column):
+    """Whoosh's W3PerDocReader._cached_reader, remembering absent columns too.
+
+    Writing a segment asks for the length of every posting's field; for fields
+    without lengths (ids, numbers, keywords) the original checks the disk again each
+    time (a third of a rebuild's time here). A finished segment's columns never
+    change, so the answer can be kept."""
+    try:
+        return self._readers[fieldname]
+    except KeyError:
+        reader = (
+            self.column_reader(fieldname, column)
+            if self.has_column(fieldname)
+            else None
+        )
+        self._readers[fieldname] = reader
+        return reader
+
+
+whoosh3.W3PerDocReader._cached_reader = _cached_length_reader
+
+
 class ValuesTokenizer(Tokenizer):
     """Indexes each item of a list as one term (multi-valued string filters)."""
 
@@ -432,8 +466,38 @@ class ValuesTokenizer(Tokenizer):
             yield token
 
 
+class _Schema(whoosh_fields.Schema):
+    """A Whoosh schema that remembers which glob field each name resolved to.
+
+    Every field here is a glob field (``tx.en.*``, ``f.i.*``...), and Whoosh tries
+    each pattern on every lookup, several times per posting while writing: a fifth of
+    a rebuild's time went to those regular expressions."""
+
+    def __getitem__(self, name):
+        lookups = self.__dict__.setdefault("_kb_lookups", {})
+        try:
+            return lookups[name]
+        except KeyError:
+            field = lookups[name] = super().__getitem__(name)
+            return field
+
+    def add(self, *args, **kwargs):
+        self.__dict__.pop("_kb_lookups", None)
+        super().add(*args, **kwargs)
+
+    def remove(self, *args, **kwargs):
+        self.__dict__.pop("_kb_lookups", None)
+        super().remove(*args, **kwargs)
+
+    def __getstate__(self):
+        # The schema is pickled into every commit's table of contents.
+        state = dict(self.__dict__)
+        state.pop("_kb_lookups", None)
+        return state
+
+
 def _schema() -> whoosh_fields.Schema:
-    schema = whoosh_fields.Schema(
+    schema = _Schema(
         pk=whoosh_fields.ID(stored=True, unique=True, sortable=True),
         pkn=whoosh_fields.NUMERIC(int, 64, signed=True, sortable=True),
         owner=whoosh_fields.ID(),
@@ -498,13 +562,11 @@ class _IndexStore:
             return None
 
     def _write_atomically(self, filename: str, text: str):
-        self.path.mkdir(parents=True, exist_ok=True)
-        temporary = self.path / f".{filename}.{os.getpid()}.{threading.get_ident()}"
-        with open(temporary, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path / filename)
+        _write_atomically(self.path, filename, text)
+
+    def mark_changed(self):
+        """Tells result caches of every process that the live index changed."""
+        _write_atomically(self.path.parent, CHANGES_FILE, uuid.uuid4().hex, sync=False)
 
     def current(self) -> str | None:
         return self._read(POINTER_FILE)
@@ -582,11 +644,35 @@ class _IndexStore:
             )
             generation = self.new_generation()
             self.publish(generation)
+            self.mark_changed()
             return generation, self.open(generation)
 
     def write(self, generation: str, keys, documents, merge=True):
         ix = self.open(generation)
         _write(ix, keys, documents, self.lock_timeout, merge=merge)
+
+    def note_touched(self, generation: str, keys):
+        """Records that live saves wrote these keys into a generation being rebuilt."""
+        with open(self.path / generation / TOUCHED_FILE, "a") as handle:
+            handle.write("".join(f"{key}\n" for key in keys))
+
+    def touched(self, generation: str) -> set[str]:
+        try:
+            text = (self.path / generation / TOUCHED_FILE).read_text()
+        except FileNotFoundError:
+            return set()
+        return set(text.splitlines())
+
+    def write_rebuilt(self, generation: str, keys, documents):
+        """Writes a rebuild's batch, leaving out objects that live saves wrote since."""
+        ix = self.open(generation)
+        writer = _open_writer(ix, self.lock_timeout)
+        # Read under the write lock: a save noted after this waits for the lock and
+        # so lands after this batch.
+        touched = self.touched(generation)
+        keys = [key for key in keys if key not in touched]
+        documents = [docs for docs in documents if docs[0]["owner"] not in touched]
+        _write(ix, keys, documents, self.lock_timeout, merge=False, writer=writer)
 
     def optimize(self, generation: str):
         ix = self.open(generation)
@@ -604,9 +690,20 @@ class _IndexStore:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write(ix, keys, documents, lock_timeout, merge=True):
+def _write_atomically(folder: Path, filename: str, text: str, sync: bool = True):
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{filename}.{os.getpid()}.{threading.get_ident()}"
+    with open(temporary, "w") as handle:
+        handle.write(text)
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
+    os.replace(temporary, folder / filename)
+
+
+def _write(ix, keys, documents, lock_timeout, merge=True, writer=None):
     groups = {docs[0]["lang"] for docs in documents}
-    writer = _open_writer(ix, lock_timeout)
+    writer = writer or _open_writer(ix, lock_timeout)
     try:
         _ensure_text_fields(writer, groups)
         for key in keys:
@@ -704,6 +801,7 @@ class WhooshIndex(BaseIndex):
         self.name = name
         self.generation = generation
         self.store = _IndexStore(backend.path / name, backend.lock_timeout)
+        self._batch: dict[str, list[dict]] = {}
 
     def get_key(self):
         """Identifies the index by its root model (its folder name)."""
@@ -725,6 +823,7 @@ class WhooshIndex(BaseIndex):
             generation = self.store.new_generation()
             self.store.publish(generation)
             self.store.cleanup({generation, previous})
+        self.store.mark_changed()
 
     def add_items(self, model, items):
         """Adds (or replaces) multiple objects of the same model in the index."""
@@ -747,18 +846,32 @@ class WhooshIndex(BaseIndex):
     def _write(self, keys, documents):
         if self.generation:
             self.store.touch_building(self.generation)
-            self.store.write(self.generation, keys, documents, merge=False)
+            by_key = {docs[0]["owner"]: docs for docs in documents}
+            for key in keys:
+                self._batch[key] = by_key.get(key, [])
+            if len(self._batch) >= REBUILD_BATCH:
+                self.flush()
             return
         # Read BUILDING before CURRENT: a rebuild publishes CURRENT before it clears
         # BUILDING, so this order never misses the generation that is about to go live.
         building = self.store.building()
         live, ix = self.store.open_live()
         _write(ix, keys, documents, self.backend.lock_timeout)
+        self.store.mark_changed()
         if building and building != live:
             try:
+                self.store.note_touched(building, keys)
                 self.store.write(building, keys, documents)
             except _UNREADABLE:
                 pass  # the rebuild finished (or was abandoned) in the meantime
+
+    def flush(self):
+        """Writes what a rebuild has batched up into its generation."""
+        if self._batch:
+            batch, self._batch = self._batch, {}
+            self.store.write_rebuilt(
+                self.generation, list(batch), [docs for docs in batch.values() if docs]
+            )
 
     @contextmanager
     def searcher(self):
@@ -792,6 +905,7 @@ class WhooshIndexRebuilder:
     def finish(self):
         """Optimises the new generation, makes it live and deletes older ones."""
         store, generation = self.live.store, self.index.generation
+        self.index.flush()
         store.optimize(generation)
         with store.locked():
             previous = store.current()
@@ -799,6 +913,7 @@ class WhooshIndexRebuilder:
             store.set_building(None)
             # The previous generation stays for searchers still reading it.
             store.cleanup({generation, previous})
+        store.mark_changed()
 
 
 # --- Queries -------------------------------------------------------------------------
@@ -854,18 +969,41 @@ class _Clause:
         return _nested(self.query) if self.nested else self.query
 
 
-def _fuzzy_term(fieldname, text, boost):
+# A typo is expanded to at most this many indexed words (the exact word, then the
+# most frequent neighbours): an open-ended FuzzyTerm over a large body vocabulary
+# ORs in dozens of rare words and costs hundreds of milliseconds.
+FUZZY_EXPANSIONS = 4
+FUZZY_NEIGHBOUR_WEIGHT = 0.8
+
+
+def _fuzzy_term(fieldname, text, boost, reader=None):
     # Edit distance by word length keeps short words exact and fuzzy queries cheap.
     if len(text) < 4:
         return wq.Term(fieldname, text, boost=boost)
     long_word = len(text) > 7
-    return wq.FuzzyTerm(
-        fieldname,
-        text,
-        boost=boost,
-        maxdist=2 if long_word else 1,
-        prefixlength=2 if long_word else 1,
-        constantscore=False,
+    maxdist, prefix = (2, 2) if long_word else (1, 1)
+    if reader is None:
+        return wq.FuzzyTerm(
+            fieldname,
+            text,
+            boost=boost,
+            maxdist=maxdist,
+            prefixlength=prefix,
+            constantscore=False,
+        )
+    words = sorted(
+        reader.terms_within(fieldname, text, maxdist, prefix=prefix),
+        key=lambda word: (word != text, -reader.doc_frequency(fieldname, word)),
+    )[:FUZZY_EXPANSIONS]
+    return _or(
+        [
+            wq.Term(
+                fieldname,
+                word,
+                boost=boost if word == text else boost * FUZZY_NEIGHBOUR_WEIGHT,
+            )
+            for word in words
+        ]
     )
 
 
@@ -876,6 +1014,8 @@ class _Context:
     groups: list[str]
     text_fields: dict[str, list[tuple[str, float]]]
     autocomplete_fields: list[tuple[str, float]]
+    # For expanding fuzzy terms against the words the index holds.
+    reader: object = None
 
 
 class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
@@ -1180,16 +1320,22 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         if field is None:
             return set()
         name = _filter_target(field, self.queryset.model).name
+        known = searcher.__dict__.setdefault("_kb_locale_groups", {})
         groups = set()
         for locale_id in locale_ids:
-            # The analyser is the one the locale's documents were indexed with.
-            hits = searcher.search(
-                wq.Term(name, _encode("int", locale_id)),
-                filter=wq.Term("kind", "p"),
-                limit=1,
-            )
-            if len(hits):
-                groups.add(hits[0]["lang"])
+            if (name, locale_id) not in known:
+                # The analyser is the one the locale's documents were indexed with.
+                hits = searcher.search(
+                    wq.And(
+                        [wq.Term(name, _encode("int", locale_id)), wq.Term("kind", "p")]
+                    ),
+                    limit=1,
+                    scored=False,
+                    terms=False,
+                )
+                known[(name, locale_id)] = hits[0]["lang"] if len(hits) else None
+            if known[(name, locale_id)]:
+                groups.add(known[(name, locale_id)])
         return groups
 
     def context(self, searcher) -> _Context:
@@ -1219,6 +1365,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
                 for column in self._autocomplete_columns()
                 if f"ac.{column}" in indexed
             ],
+            reader=searcher.reader(),
         )
 
     def text_query(self, searcher):
@@ -1255,11 +1402,14 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             fields = context.text_fields[group]
             clauses = analysis.query_clauses(text, group) if fields else []
             if clauses:
-                parts = [self._clause(clause, fields, fuzzy) for clause in clauses]
+                parts = [
+                    self._clause(clause, fields, fuzzy, context.reader)
+                    for clause in clauses
+                ]
                 per_group.append(_and(parts) if operator == "and" else _or(parts))
         return _or(per_group)
 
-    def _clause(self, clause, fields, fuzzy=False):
+    def _clause(self, clause, fields, fuzzy=False, reader=None):
         per_field = []
         for name, boost in fields:
             if clause.cjk and len(clause.terms) > 1:
@@ -1270,7 +1420,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
                     wq.Or([wq.Phrase(name, list(clause.terms)), *terms], boost=boost)
                 )
             elif fuzzy and not clause.cjk:
-                per_field.append(_fuzzy_term(name, clause.terms[0], boost))
+                per_field.append(_fuzzy_term(name, clause.terms[0], boost, reader))
             else:
                 per_field.append(wq.Term(name, clause.terms[0], boost=boost))
         return _or(per_field)
@@ -1339,6 +1489,27 @@ class WhooshAutocompleteQueryCompiler(WhooshSearchQueryCompiler):
 # --- Results -------------------------------------------------------------------------
 
 
+FILTER_SETS_PER_SEARCHER = 64
+
+
+def _filter_set(searcher, filter_query):
+    """The documents a filter allows, as a bit set kept with the warm searcher.
+
+    Whoosh turns a filter query into a set of document numbers on every search; the
+    same few filters (live, public, this locale) come with nearly every search, so
+    the set is built once per searcher (a new searcher comes with every index
+    change). None when no document passes."""
+    cache = searcher.__dict__.setdefault("_kb_filter_sets", OrderedDict())
+    key = repr(filter_query)
+    if key not in cache:
+        allowed = searcher._query_to_comb(filter_query)
+        # Whoosh takes an empty set for "no filter", so it must never be passed.
+        cache[key] = allowed if len(allowed) else None
+        if len(cache) > FILTER_SETS_PER_SEARCHER:
+            cache.popitem(last=False)
+    return cache[key]
+
+
 class WhooshSearchResults(BaseSearchResults):
     supports_facet = True
 
@@ -1352,7 +1523,10 @@ class WhooshSearchResults(BaseSearchResults):
         index = self._index()
         try:
             with index.searcher() as searcher:
-                return action(searcher, compiler.text_query(searcher), filter_query)
+                allowed = _filter_set(searcher, filter_query)
+                if allowed is None:
+                    return default  # the filters leave nothing to search
+                return action(searcher, compiler.text_query(searcher), allowed)
         except (NotImplementedError, FieldError, FilterError, DatabaseError):
             raise
         except Exception:
@@ -1365,9 +1539,18 @@ class WhooshSearchResults(BaseSearchResults):
 
     def _hits(self, searcher, query, filter_query):
         sortedby = self.query_compiler.sort_facets()
+        # Without block-quality skipping the one pass also counts every match, so
+        # the count() that follows a page of results costs nothing (see _do_count).
         results = searcher.search(
-            query, filter=filter_query, limit=self.stop, sortedby=sortedby, terms=False
+            query,
+            filter=filter_query,
+            limit=self.stop,
+            sortedby=sortedby,
+            terms=False,
+            optimize=False,
         )
+        if results.has_exact_length():
+            self.query_compiler.known_total = len(results)
         scored = sortedby is None
         return [
             (hit["pk"], float(hit.score) if scored and hit.score is not None else None)
@@ -1395,6 +1578,15 @@ class WhooshSearchResults(BaseSearchResults):
         return results
 
     def _do_count(self):
+        # Slices of one search share its compiler: a page already fetched knows the
+        # total.
+        known = getattr(self.query_compiler, "known_total", None)
+        if known is not None:
+            total = known - self.start
+            if self.stop is not None:
+                total = min(total, self.stop - self.start)
+            return max(total, 0)
+
         def count(searcher, query, filter_query):
             return len(
                 searcher.search(
@@ -1466,6 +1658,15 @@ class WhooshSearchBackend(BaseSearchBackend):
             raise ImproperlyConfigured("The Whoosh search backend needs a PATH option.")
         self.path = Path(path)
         self.lock_timeout = float(params.pop("LOCK_TIMEOUT", 60))
+
+    def change_token(self) -> str:
+        """A value that changes whenever a live index of this backend changes, in any
+        process (writes, deletes, a rebuild's swap); cheap enough to read per search."""
+        try:
+            token = (self.path / CHANGES_FILE).read_text()
+        except FileNotFoundError:
+            token = ""
+        return f"{self.path}:{token}"
 
     def get_index_for_model(self, model):
         """Returns the index of the model's root model (one index per root model)."""

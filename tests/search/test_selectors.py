@@ -242,3 +242,58 @@ def test_suggest_matches_title_prefixes(en):
 def test_malformed_queries_raise_a_clear_error(query):
     with pytest.raises(SearchQueryError):
         query_parse(query)
+
+
+def test_internal_articles_reach_agents_only_in_search_and_suggest(en):
+    account = en["reset"].get_parent()
+    factories.article(
+        account,
+        title="Reset a merchant password from the back office",
+        slug="reset-merchant-password",
+        audience="internal",
+        body="Agents reset a merchant password from the back office.",
+    )
+    en_locale = locale("en")
+
+    customer = article_search(query="reset password", locale=en_locale)
+    agent = article_search(
+        query="reset password", locale=en_locale, include_internal=True
+    )
+
+    assert titles(customer) == ["Reset your password"]
+    assert customer.count == 1
+    assert set(titles(agent)) == {
+        "Reset a merchant password from the back office",
+        "Reset your password",
+    }
+    assert agent.count == 2
+    assert [a.title for a in article_suggest(prefix="reset", locale=en_locale)] == [
+        "Reset your password"
+    ]
+    assert {
+        a.title
+        for a in article_suggest(
+            prefix="reset", locale=en_locale, include_internal=True
+        )
+    } == {"Reset your password", "Reset a merchant password from the back office"}
+
+
+def test_faq_whose_question_matches_ranks_above_a_guide_with_the_same_title(en):
+    billing = en["refund"].get_parent()
+    # The same title and body: only the FAQ's question lift can order them.
+    body = "Shipping labels are printed from the order page."
+    guide = factories.article(
+        billing, title="Print a shipping label", slug="label-guide", body=body
+    )
+    faq = factories.article(
+        billing,
+        title="Print a shipping label",
+        slug="label-faq",
+        kind="faq",
+        body=body,
+    )
+
+    result = article_search(query="print shipping label", locale=locale("en"))
+
+    assert [h.article.pk for h in result.hits] == [faq.pk, guide.pk]
+    assert result.hits[0].score > result.hits[1].score

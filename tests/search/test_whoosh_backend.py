@@ -180,6 +180,45 @@ def test_counts_come_from_the_index_and_a_page_costs_one_query(
 
 
 @pytest.mark.django_db
+def test_the_count_after_a_page_of_results_needs_no_second_search(backend):
+    indexed_pages(backend, *[(f"Invoice copy {n}", "en") for n in range(25)])
+    results = backend.search("invoice", in_locale("en"))
+    assert len(list(results[:10])) == 10
+    # The page's search counted every match; a broken index now can't change that.
+    shutil.rmtree(backend.path)
+
+    assert results.count() == 25
+
+
+@pytest.mark.django_db
+def test_filters_that_leave_nothing_give_nothing(backend):
+    indexed_pages(backend, ("Invoices in English", "en"))
+    locale("sv")
+
+    assert backend.search("invoices", in_locale("sv")).count() == 0
+    assert list(backend.search("invoices", in_locale("sv"))) == []
+    assert list(backend.search(MATCH_ALL, Page.objects.none())) == []
+
+
+@pytest.mark.django_db
+def test_a_typo_expands_to_a_few_frequent_words_only(backend):
+    indexed_pages(
+        backend,
+        ("Refund policy", "en"),
+        *[(f"Refund request {n}", "en") for n in range(5)],
+        ("Rebund", "en"),
+        ("Refind", "en"),
+        ("Refunx", "en"),
+        ("Refunt", "en"),
+        ("Refuns", "en"),
+    )
+    results = backend.search(Fuzzy("refund"), in_locale("en"))
+
+    # The word itself and its three most frequent neighbours, not all six.
+    assert results.count() == 6 + 3
+
+
+@pytest.mark.django_db
 def test_descendant_of_filter_runs_in_the_index(backend):
     section = page("Billing section")
     inside = page("Refunds explained", parent=section)
@@ -280,6 +319,41 @@ def test_saves_during_a_rebuild_reach_the_new_index(backend):
         "Old article",
         "Article saved mid-rebuild",
     }
+
+
+@pytest.mark.django_db
+def test_a_save_during_a_rebuild_is_not_overwritten_by_what_the_rebuild_read(
+    backend,
+):
+    (stale,) = indexed_pages(backend, ("Shipping times", "en"))
+    rebuilder = backend.rebuilder_class(backend.get_index_for_model(Page))
+    new_index = rebuilder.start()
+    new_index.add_items(Page, [stale])  # read before the save below
+
+    Page.objects.filter(pk=stale.pk).update(title="Delivery times")
+    backend.add(Page.objects.get(pk=stale.pk))
+    rebuilder.finish()
+
+    assert titles(backend.search("delivery", Page.objects.all())) == {"Delivery times"}
+    assert backend.search("shipping", Page.objects.all()).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_change_token_moves_with_every_index_change_only(backend):
+    tokens = [backend.change_token()]
+    (first,) = indexed_pages(backend, ("Shipping times", "en"))
+    tokens.append(backend.change_token())
+    backend.search("shipping", Page.objects.all()).count()
+    assert backend.change_token() == tokens[-1]
+
+    backend.delete(first)
+    tokens.append(backend.change_token())
+    rebuilder = backend.rebuilder_class(backend.get_index_for_model(Page))
+    rebuilder.start()
+    rebuilder.finish()
+    tokens.append(backend.change_token())
+
+    assert len(set(tokens)) == 4
 
 
 def _write_adverts(path: str, prefix: str, count: int):
