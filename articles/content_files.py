@@ -16,7 +16,7 @@ import yaml
 from django.conf import settings
 
 from articles.markdown import ARTICLE_LINK_SCHEME
-from articles.models import SUMMARY_MAX_LENGTH, ArticleKind
+from articles.models import SUMMARY_MAX_LENGTH, ArticleAudience, ArticleKind
 
 CATEGORY_FILE = "_category.md"
 HOME_FILE = "_index.md"
@@ -26,7 +26,15 @@ ARTICLE_LINK_RE = re.compile(
 )
 TITLE_MAX_LENGTH = 255
 
-ARTICLE_KEYS = {"title", "summary", "kind", "tags", "related", "last_reviewed"}
+ARTICLE_KEYS = {
+    "title",
+    "summary",
+    "kind",
+    "audience",
+    "tags",
+    "related",
+    "last_reviewed",
+}
 CATEGORY_KEYS = {"title", "description", "order"}
 HOME_KEYS = {"title", "intro"}
 
@@ -74,6 +82,8 @@ class ArticleFile:
     path: Path
     key_lines: dict[str, int] = field(default_factory=dict)
     body_first_line: int = 1
+    # "internal": for support agents only; omitted from the file when public.
+    audience: str = ArticleAudience.PUBLIC
 
 
 @dataclass
@@ -316,6 +326,17 @@ def _parse_article(
                 f"unknown kind '{kind}' (expected one of: {', '.join(ArticleKind.values)})",
             )
         )
+    audience = data.get("audience", ArticleAudience.PUBLIC)
+    if audience not in ArticleAudience.values:
+        errors.append(
+            ContentError(
+                path,
+                line("audience"),
+                f"unknown audience '{audience}' "
+                f"(expected one of: {', '.join(ArticleAudience.values)})",
+            )
+        )
+        audience = ArticleAudience.PUBLIC
     tags = _as_list(
         data.get("tags"), path=path, line=line("tags"), key="tags", errors=errors
     )
@@ -359,6 +380,7 @@ def _parse_article(
         path=path,
         key_lines=key_lines,
         body_first_line=body_line,
+        audience=str(audience),
     )
 
 

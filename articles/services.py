@@ -20,7 +20,12 @@ from articles.content_files import (
     content_check_links,
     content_parse,
 )
-from articles.models import ArticlePage, CategoryPage, HelpCenterPage
+from articles.models import (
+    ArticleAudience,
+    ArticlePage,
+    CategoryPage,
+    HelpCenterPage,
+)
 
 DEFAULT_HOME_TITLE = "Help Center"
 
@@ -185,6 +190,7 @@ def _article_state(page: ArticlePage) -> tuple:
         sorted(r.slug for r in page.related_articles.all()),
         page.last_reviewed,
         page.get_parent().slug,
+        page.audience,
     )
 
 
@@ -198,6 +204,7 @@ def _article_file_state(data: ArticleFile) -> tuple:
         sorted(data.related),
         data.last_reviewed,
         data.category,
+        data.audience,
     )
 
 
@@ -308,6 +315,7 @@ def article_import_apply(
         page.title = data.title
         page.summary = data.summary
         page.kind = data.kind
+        page.audience = data.audience
         page.body = data.body
         page.last_reviewed = data.last_reviewed
         page.source_path = source_path
@@ -365,6 +373,12 @@ def article_export(*, root: Path, locales: Iterable[str] | None = None) -> list[
                     "title": article.title,
                     "summary": article.summary or None,
                     "kind": article.kind,
+                    # Public is the default: only internal articles say so.
+                    "audience": (
+                        article.audience
+                        if article.audience != ArticleAudience.PUBLIC
+                        else None
+                    ),
                     "tags": sorted(t.name for t in article.tags.all()) or None,
                     "related": sorted(r.slug for r in article.related_articles.all())
                     or None,

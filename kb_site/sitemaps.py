@@ -3,7 +3,7 @@
 from wagtail.contrib.sitemaps import Sitemap
 from wagtail.models import Page
 
-from articles.models import HelpCenterPage
+from articles.models import ArticleAudience, ArticlePage, HelpCenterPage
 
 
 class HelpCenterSitemap(Sitemap):
@@ -12,4 +12,13 @@ class HelpCenterSitemap(Sitemap):
         pages = Page.objects.none()
         for root in roots:
             pages |= Page.objects.descendant_of(root, inclusive=True)
-        return pages.live().public().order_by("path").defer_streamfields().specific()
+        # Internal (agents-only) articles are never listed for customers or crawlers.
+        internal = ArticlePage.objects.exclude(audience=ArticleAudience.PUBLIC)
+        return (
+            pages.live()
+            .public()
+            .exclude(pk__in=internal.values("pk"))
+            .order_by("path")
+            .defer_streamfields()
+            .specific()
+        )
