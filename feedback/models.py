@@ -233,7 +233,10 @@ class DailyRollup(models.Model):
     query = models.CharField(max_length=500, blank=True, default="")
     searches = models.PositiveIntegerField(default=0)
     no_result_searches = models.PositiveIntegerField(default=0)
+    # Searches that got at least one click (click-through = clicked / searches).
+    clicked_searches = models.PositiveIntegerField(default=0)
     clicks = models.PositiveIntegerField(default=0)
+    views = models.PositiveIntegerField(default=0)
     journeys = models.PositiveIntegerField(default=0)
     deflected_explicit = models.PositiveIntegerField(default=0)
     deflected_inferred = models.PositiveIntegerField(default=0)
@@ -247,9 +250,27 @@ class DailyRollup(models.Model):
             models.Index(fields=["article", "day"]),
             models.Index(fields=["query", "day"]),
         ]
+        permissions = [("view_reports", "Can view help-center reports")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.locale} {self.channel}"
+
+
+class RollupDay(models.Model):
+    """A day whose DailyRollup rows were computed, and whether they are final.
+
+    `settled` is False when a journey that started that day was still inside its
+    attribution window at `computed_at`: readers then compute the day live instead.
+    """
+
+    day = models.DateField(unique=True)
+    computed_at = models.DateTimeField()
+    settled = models.BooleanField(default=False)
+    # The day's raw events were deleted (retention): its rows can't be rebuilt again.
+    events_purged = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.day} ({'settled' if self.settled else 'provisional'})"
 
 
 class AgentLink(models.Model):

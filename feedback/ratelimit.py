@@ -35,3 +35,14 @@ def vote_rate_limit_hit(*, visitor_id: str, ip: str) -> bool:
     )
     over_ip = _hit(f"kb:vote-rate:ip:{ip_hash(ip=ip)}", settings.KB_VOTE_RATE_LIMIT_IP)
     return over_visitor or over_ip
+
+
+def contact_rate_limit_hit(*, visitor_id: str, ip: str) -> bool:
+    """Counts one contact request; True when the visitor or IP is over its hour."""
+    over_visitor = _hit(
+        f"kb:contact-rate:v:{visitor_id}", settings.KB_CONTACT_RATE_LIMIT_VISITOR
+    )
+    over_ip = _hit(
+        f"kb:contact-rate:ip:{ip_hash(ip=ip)}", settings.KB_CONTACT_RATE_LIMIT_IP
+    )
+    return over_visitor or over_ip
