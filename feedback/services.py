@@ -13,18 +13,27 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from articles.models import ArticlePage
+from articles.models import ArticleAudience, ArticlePage
+from articles.selectors import MAX_ID
+from feedback.forwarding import contact_forward
 from feedback.models import (
     COMMENT_MAX_LENGTH,
+    AgentLink,
     ApiKey,
     ApiKeyScope,
     Channel,
     Event,
     EventType,
+    Ticket,
+    TicketSource,
+    TicketStatus,
     Vote,
     VoteReason,
 )
@@ -82,6 +91,7 @@ def vote_record(
     comment: str = "",
     channel: str = Channel.WEB,
     journey_id: str | None = None,
+    search_id: str | None = None,
 ) -> Vote:
     """Records or changes a visitor's vote on the live revision; logs a `vote` event."""
     if reason is not None and reason not in VoteReason.values:
@@ -120,6 +130,7 @@ def vote_record(
         channel=channel,
         locale=article.locale.language_code,
         article=article,
+        search_id=search_id or "",
         reason=vote.reason,
         extra={"helpful": helpful},
     )
@@ -312,7 +323,10 @@ def event_record_batch(
     wanted = {
         e.get("article_id")
         for e in events
-        if isinstance(e, dict) and isinstance(e.get("article_id"), int)
+        if isinstance(e, dict)
+        and isinstance(e.get("article_id"), int)
+        # Ids beyond a database integer are unknown articles, not a crash.
+        and 0 < e["article_id"] <= MAX_ID
     }
     articles = {
         a.pk: a
@@ -378,15 +392,37 @@ def _key_hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
+_ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def origin_clean(value: str) -> str:
+    """`scheme://host[:port]` in lower case, as browsers send it in `Origin`."""
+    origin = value.strip().rstrip("/").lower()
+    if not _ORIGIN.match(origin):
+        raise ValidationError(
+            {"allowed_origins": f"{value!r} is not an origin like https://example.com."}
+        )
+    return origin
+
+
 @transaction.atomic
-def api_key_create(*, name: str, scope: str) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, name: str, scope: str, allowed_origins: Iterable[str] = ()
+) -> tuple[ApiKey, str]:
     """A new API key; the raw key is returned once and only its hash is stored."""
     if scope not in ApiKeyScope.values:
         raise ValidationError({"scope": f"One of {', '.join(ApiKeyScope.values)}."})
+    origins = list(dict.fromkeys(origin_clean(o) for o in allowed_origins))
+    if origins and scope != ApiKeyScope.WIDGET:
+        raise ValidationError({"allowed_origins": "Only widget keys have origins."})
     prefix = secrets.token_hex(6)
     raw_key = f"kb_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
-        name=name, scope=scope, prefix=prefix, key_hash=_key_hash(raw_key)
+        name=name,
+        scope=scope,
+        prefix=prefix,
+        key_hash=_key_hash(raw_key),
+        allowed_origins=origins,
     )
     return key, raw_key
 
@@ -500,3 +536,463 @@ def journey_outcome(
     if searched:
         return JourneyOutcome(Outcome.ABANDONED, settled=settled)
     return JourneyOutcome(Outcome.NONE, settled=settled)
+
+
+# --- contact requests and tickets (kb_site/contact.py, kb_site/api/tickets.py) ---
+
+TICKET_SUBJECT_MAX = 200
+TICKET_REF_MAX = 100
+_EMAIL_HASH = re.compile(r"^[0-9a-f]{64}$")
+# A helpdesk ticket without a journey joins the newest contact-form or widget ticket
+# with the same e-mail hash, if that one is at most this old.
+TICKET_JOIN_MAX_AGE = timedelta(days=30)
+# Namespace of the ticket events' derived ids: a repeated webhook never adds one.
+_TICKET_EVENT_NAMESPACE = uuid.UUID("6f1c1b4e-2d3a-4c57-9a55-4b1f0c2d7e90")
+
+
+def _email_hash_salt() -> bytes:
+    salt = getattr(settings, "KB_EMAIL_HASH_SALT", "")
+    if salt:
+        return salt.encode()
+    # Derived, so that the SECRET_KEY itself is never the HMAC key of public data.
+    return hmac.new(
+        settings.SECRET_KEY.encode(), b"kb-email-hash", hashlib.sha256
+    ).digest()
+
+
+def email_hash_compute(*, email: str) -> str:
+    """HMAC-SHA256 (salt: KB_EMAIL_HASH_SALT) of a trimmed, case-folded address."""
+    normalised = email.strip().casefold()
+    if not normalised:
+        return ""
+    return hmac.new(_email_hash_salt(), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def _ticket_check(
+    *,
+    source: str,
+    channel: str,
+    status: str | None,
+    journey_id: str,
+    search_id: str,
+    locale: str,
+    external_ref: str,
+    email_hash: str,
+) -> None:
+    problems: dict[str, str] = {}
+    if source not in TicketSource.values:
+        problems["source"] = f"One of {', '.join(TicketSource.values)}."
+    if channel not in Channel.values:
+        problems["channel"] = f"One of {', '.join(Channel.values)}."
+    if status is not None and status not in TicketStatus.values:
+        problems["status"] = f"One of {', '.join(TicketStatus.values)}."
+    for name, value, limit in (
+        ("journey_id", journey_id, MAX_ID_LENGTH),
+        ("search_id", search_id, MAX_ID_LENGTH),
+        ("locale", locale, 16),
+    ):
+        if value and (len(value) > limit or not _SAFE_ID.match(value)):
+            problems[name] = f"At most {limit} letters, digits, '-', '_', '.' or ':'."
+    if len(external_ref) > TICKET_REF_MAX or any(c in external_ref for c in "\r\n\0"):
+        problems["external_ref"] = f"At most {TICKET_REF_MAX} characters, one line."
+    if email_hash and not _EMAIL_HASH.match(email_hash):
+        problems["email_hash"] = "64 lower-case hexadecimal characters (HMAC-SHA256)."
+    if problems:
+        raise ValidationError(problems)
+
+
+def _ticket_journey_by_email(*, email_hash: str, now: datetime) -> str:
+    """The journey of the newest contact-form or widget ticket with this e-mail hash."""
+    if not email_hash:
+        return ""
+    ticket = (
+        Ticket.objects.filter(
+            email_hash=email_hash,
+            source__in=(TicketSource.CONTACT_FORM, TicketSource.WIDGET),
+            created__gte=now - TICKET_JOIN_MAX_AGE,
+        )
+        .exclude(journey_id="")
+        .order_by("-created", "-pk")
+        .first()
+    )
+    return ticket.journey_id if ticket else ""
+
+
+def _ticket_event_record(*, ticket: Ticket, now: datetime) -> None:
+    """The journey's `ticket` event, through the one event service."""
+    if ticket.external_ref:
+        event_id = uuid.uuid5(
+            _TICKET_EVENT_NAMESPACE, f"{ticket.source}:{ticket.external_ref}"
+        )
+    else:
+        event_id = uuid.uuid5(_TICKET_EVENT_NAMESPACE, f"pk:{ticket.pk}")
+    event = {
+        "id": str(event_id),
+        "type": EventType.TICKET.value,
+        "journey_id": ticket.journey_id,
+        "channel": ticket.channel,
+        "locale": ticket.locale,
+        "search_id": ticket.search_id,
+    }
+    if ticket.article_id and ticket.article and ticket.article.live:
+        event["article_id"] = ticket.article_id
+    # The ticket's own time when the event service accepts it (a late webhook).
+    if now - MAX_EVENT_AGE <= ticket.created <= now + MAX_CLOCK_SKEW:
+        event["at"] = ticket.created.isoformat()
+    event_record_batch(events=[event], channel_default=ticket.channel, now=now)
+
+
+def _ticket_update(
+    *,
+    ticket: Ticket,
+    status: str | None,
+    journey_id: str,
+    email_hash: str,
+    subject: str,
+    now: datetime,
+) -> Ticket:
+    changed = []
+    if status is not None and status != ticket.status:
+        if status == TicketStatus.REOPENED:
+            ticket.reopened_count = F("reopened_count") + 1
+            changed.append("reopened_count")
+        ticket.status = status
+        changed.append("status")
+    joined = False
+    if journey_id and not ticket.journey_id:
+        ticket.journey_id, joined = journey_id, True
+        changed.append("journey_id")
+    if email_hash and not ticket.email_hash:
+        ticket.email_hash = email_hash
+        changed.append("email_hash")
+    if subject and not ticket.subject:
+        ticket.subject = subject
+        changed.append("subject")
+    if changed:
+        ticket.save(update_fields=[*changed, "updated"])
+        ticket.refresh_from_db(fields=["reopened_count"])
+    if joined:
+        _ticket_event_record(ticket=ticket, now=now)
+    return ticket
+
+
+def ticket_record(
+    *,
+    source: str,
+    channel: str,
+    journey_id: str = "",
+    locale: str = "",
+    subject: str = "",
+    email: str | None = None,
+    email_hash: str = "",
+    external_ref: str = "",
+    search_id: str = "",
+    article: ArticlePage | None = None,
+    status: str | None = None,
+    created_at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[Ticket, bool]:
+    """Stores a ticket and its journey's `ticket` event, atomically: (ticket, created).
+
+    - Idempotent on (source, external_ref) when external_ref is set: a repeat updates
+      the status (a change to `reopened` adds one to reopened_count) and fills in a
+      journey, e-mail hash or subject the first report lacked, and is not created.
+    - `email` is never stored: only its salted hash (email_hash_compute); a caller
+      that only knows the hash passes `email_hash`.
+    - Without a journey_id, a ticket joins the journey of the newest contact-form or
+      widget ticket (at most TICKET_JOIN_MAX_AGE old) with the same e-mail hash.
+    - The `ticket` event is recorded only when the ticket belongs to a journey; its id
+      is derived from the ticket, so no repeat or retry records it twice.
+    Raises ValidationError for bad values.
+    """
+    now = now or timezone.now()
+    external_ref = external_ref.strip()
+    hashed = email_hash_compute(email=email) if email else email_hash.strip().lower()
+    _ticket_check(
+        source=source,
+        channel=channel,
+        status=status,
+        journey_id=journey_id,
+        search_id=search_id,
+        locale=locale,
+        external_ref=external_ref,
+        email_hash=hashed,
+    )
+    subject = " ".join(subject.split())[:TICKET_SUBJECT_MAX]
+    if created_at is not None and (timezone.is_naive(created_at) or created_at > now):
+        created_at = now
+    with transaction.atomic():
+        if external_ref:
+            existing = Ticket.objects.filter(
+                source=source, external_ref=external_ref
+            ).first()
+            if existing is not None:
+                return _ticket_update(
+                    ticket=existing,
+                    status=status,
+                    journey_id=journey_id,
+                    email_hash=hashed,
+                    subject=subject,
+                    now=now,
+                ), False
+        journey_id = journey_id or _ticket_journey_by_email(email_hash=hashed, now=now)
+        try:
+            with transaction.atomic():
+                ticket = Ticket.objects.create(
+                    source=source,
+                    channel=channel,
+                    journey_id=journey_id,
+                    locale=locale,
+                    subject=subject,
+                    email_hash=hashed,
+                    external_ref=external_ref,
+                    search_id=search_id,
+                    article=article,
+                    status=status or TicketStatus.OPEN,
+                    reopened_count=1 if status == TicketStatus.REOPENED else 0,
+                    created=created_at or now,
+                )
+        except IntegrityError:
+            if not external_ref:
+                raise
+            # A concurrent report of the same helpdesk ticket won the race.
+            existing = Ticket.objects.get(source=source, external_ref=external_ref)
+            return _ticket_update(
+                ticket=existing,
+                status=status,
+                journey_id=journey_id,
+                email_hash=hashed,
+                subject=subject,
+                now=now,
+            ), False
+        if ticket.journey_id:
+            _ticket_event_record(ticket=ticket, now=now)
+    return ticket, True
+
+
+CONTACT_MESSAGE_MAX = 5000
+EMAIL_MAX_LENGTH = 254
+
+
+def contact_request_check(*, subject: str, message: str, email: str) -> dict:
+    """The cleaned subject, message and e-mail of a contact request.
+
+    Raises ValidationError naming each bad field.
+    """
+    problems: dict[str, str] = {}
+    subject = " ".join(subject.split())
+    message = message.strip()
+    email = email.strip()
+    if not subject:
+        problems["subject"] = "Please describe your question in a few words."
+    elif len(subject) > TICKET_SUBJECT_MAX:
+        problems["subject"] = f"At most {TICKET_SUBJECT_MAX} characters."
+    if not message:
+        problems["message"] = "Please tell us what happened."
+    elif len(message) > CONTACT_MESSAGE_MAX:
+        problems["message"] = f"At most {CONTACT_MESSAGE_MAX} characters."
+    try:
+        if len(email) > EMAIL_MAX_LENGTH:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        problems["email"] = "Please enter a valid e-mail address, so we can answer."
+    if problems:
+        raise ValidationError(problems)
+    return {"subject": subject, "message": message, "email": email}
+
+
+def contact_request_submit(
+    *,
+    subject: str,
+    message: str,
+    email: str,
+    source: str,
+    channel: str,
+    locale: str = "",
+    journey_id: str = "",
+    search_id: str = "",
+    article: ArticlePage | None = None,
+    escalate: bool = False,
+) -> Ticket:
+    """Forwards a customer's request to support, then records its ticket.
+
+    Forwarding (feedback.forwarding: KB_CONTACT_WEBHOOK_URL or KB_CONTACT_EMAIL_TO)
+    comes first: when it fails, ContactForwardError propagates and nothing is
+    recorded, so no ticket is counted that support never received. With `escalate`,
+    an `escalated` event (the customer chose to contact support) joins the `ticket`.
+    Raises ValidationError for bad fields before anything is sent.
+    """
+    cleaned = contact_request_check(subject=subject, message=message, email=email)
+    hashed = email_hash_compute(email=cleaned["email"])
+    _ticket_check(
+        source=source,
+        channel=channel,
+        status=None,
+        journey_id=journey_id,
+        search_id=search_id,
+        locale=locale,
+        external_ref="",
+        email_hash=hashed,
+    )
+    payload = {
+        **cleaned,
+        "email_hash": hashed,
+        "locale": locale,
+        "channel": channel,
+        "source": source,
+        "journey_id": journey_id,
+        "search_id": search_id,
+        "article": (
+            {"id": article.pk, "title": article.title, "url": article.get_full_url()}
+            if article is not None
+            else None
+        ),
+        "created_at": timezone.now().isoformat(),
+    }
+    contact_forward(payload=payload)
+    with transaction.atomic():
+        ticket, _created = ticket_record(
+            source=source,
+            channel=channel,
+            journey_id=journey_id,
+            locale=locale,
+            subject=cleaned["subject"],
+            email_hash=hashed,
+            search_id=search_id,
+            article=article,
+        )
+        if escalate and journey_id:
+            event_record_batch(
+                events=[
+                    {
+                        "id": str(uuid.uuid4()),
+                        "type": EventType.ESCALATED.value,
+                        "journey_id": journey_id,
+                        "channel": channel,
+                        "locale": locale,
+                        "search_id": search_id,
+                    }
+                ],
+                channel_default=channel,
+            )
+    return ticket
+
+
+# --- journey deletion (privacy: manage.py journey_delete) ---
+
+
+@transaction.atomic
+def journey_delete(*, journey_id: str, email: str | None = None) -> dict[str, int]:
+    """Deletes every event and ticket of a journey, and of the journeys an e-mail joins.
+
+    With `email`, tickets carrying its hash go too, and so do the events of their
+    journeys. Returns {"events": n, "tickets": n, "journeys": n}. Votes stay: they
+    belong to an anonymous visitor cookie, not to a journey (their events go).
+    """
+    journeys = {journey_id} if journey_id else set()
+    tickets = Ticket.objects.none()
+    if journey_id:
+        tickets = Ticket.objects.filter(journey_id=journey_id)
+    if email:
+        hashed = email_hash_compute(email=email)
+        by_email = Ticket.objects.filter(email_hash=hashed)
+        journeys |= set(
+            by_email.exclude(journey_id="").values_list("journey_id", flat=True)
+        )
+        tickets = tickets | by_email
+    tickets = tickets | Ticket.objects.filter(journey_id__in=journeys)
+    events_deleted, _ = Event.objects.filter(journey_id__in=journeys).delete()
+    tickets_deleted, _ = Ticket.objects.filter(pk__in=tickets.values("pk")).delete()
+    return {
+        "events": events_deleted,
+        "tickets": tickets_deleted,
+        "journeys": len(journeys),
+    }
+
+
+# --- agent links ---
+
+AGENT_LINK_TOKEN_BYTES = 6
+TICKET_REF_MAX_LENGTH = 100
+
+
+@transaction.atomic
+def agent_link_create(
+    *, article: ArticlePage, ticket_ref: str, api_key: ApiKey | None = None
+) -> AgentLink:
+    """A new tracked link (`/l/<token>`) to a customer-visible article, for a ticket."""
+    if article.audience != ArticleAudience.PUBLIC:
+        raise ValidationError(
+            {"article": "Internal articles cannot be sent to customers."}
+        )
+    ticket_ref = ticket_ref.strip()
+    if len(ticket_ref) > TICKET_REF_MAX_LENGTH:
+        raise ValidationError(
+            {"ticket_ref": f"At most {TICKET_REF_MAX_LENGTH} characters."}
+        )
+    while True:
+        # 8 URL-safe characters: short enough for a reply, 2**48 to guess from.
+        token = secrets.token_urlsafe(AGENT_LINK_TOKEN_BYTES)
+        if not AgentLink.objects.filter(token=token).exists():
+            break
+    return AgentLink.objects.create(
+        token=token, article=article, ticket_ref=ticket_ref, api_key=api_key
+    )
+
+
+def agent_link_open(
+    *,
+    token: str,
+    journey_id: str | None = None,
+    count: bool = True,
+    now: datetime | None = None,
+) -> AgentLink | None:
+    """The link behind a token whose article a customer may still read, or None.
+
+    Unless `count` is False (a crawler or link preview), the open is counted on the
+    link and logged as a `view` event on the agent channel, naming the token.
+    """
+    if not token or len(token) > 32:
+        return None
+    link = (
+        AgentLink.objects.filter(
+            token=token,
+            article__live=True,
+            article__audience=ArticleAudience.PUBLIC,
+        )
+        .select_related("article", "article__locale")
+        .first()
+    )
+    if link is None or not count:
+        return link
+    now = now or timezone.now()
+    with transaction.atomic():
+        AgentLink.objects.filter(pk=link.pk).update(
+            opened_count=F("opened_count") + 1,
+            first_opened_at=Coalesce(F("first_opened_at"), now),
+            last_opened_at=now,
+        )
+        Event.objects.create(
+            type=EventType.VIEW,
+            journey_id=journey_id or "",
+            channel=Channel.AGENT,
+            locale=link.article.locale.language_code,
+            article=link.article,
+            at=now,
+            extra={"agent_link": link.token},
+        )
+    return link
+
+
+# --- API key administration (feedback/admin_views.py) ---
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    """Revokes a key now, once; requests with it get a 401 from then on."""
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+            revoked_at=key.revoked_at
+        )
+    return key

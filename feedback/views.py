@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
@@ -21,7 +27,7 @@ from feedback.selectors import (
     vote_comment_list,
     vote_get,
 )
-from feedback.services import vote_record
+from feedback.services import agent_link_open, vote_record
 from feedback.visitor import journey_id_from_request, visitor_id_from_request
 
 # Sent by feedback/static/feedback/vote.js: answer with the section, not a redirect.
@@ -99,3 +105,18 @@ class VoteCommentIndexView(WagtailAdminTemplateMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["votes"] = vote_comment_list()
         return context
+
+
+@never_cache
+@require_GET
+def agent_link_follow(request, token: str):
+    """/l/<token>: counts the customer's open of an agent's link and redirects to the
+    article; link previews and crawlers are redirected without counting."""
+    link = agent_link_open(
+        token=token,
+        journey_id=journey_id_from_request(request),
+        count=not user_agent_is_bot(user_agent=request.headers.get("User-Agent", "")),
+    )
+    if link is None:
+        raise Http404("This link is unknown or its article is no longer published.")
+    return HttpResponseRedirect(link.article.get_url(request=request))

@@ -13,7 +13,13 @@ from feedback.services import (
     event_record_batch,
     problem_path,
 )
-from kb_site.api.auth import ApiKeyAuthentication, HasApiKeyScope
+from kb_site.api.auth import (
+    SAME_SITE_SCOPE,
+    ApiKeyAuthentication,
+    HasApiKeyScope,
+    SameSiteAuthentication,
+    SameSiteClient,
+)
 from kb_site.api.errors import ApiError
 
 # A key's scope is also the channel its events default to.
@@ -27,9 +33,15 @@ _CHANNEL_OF_SCOPE = {
 class EventBatchCreateApi(APIView):
     """Stores a batch of events, all or none, idempotently per event id."""
 
-    authentication_classes = [ApiKeyAuthentication]
+    # The site's own pages post with their cookies and CSRF token instead of a key.
+    authentication_classes = [ApiKeyAuthentication, SameSiteAuthentication]
     permission_classes = [HasApiKeyScope]
-    api_key_scopes = (ApiKeyScope.WIDGET, ApiKeyScope.BOT, ApiKeyScope.AGENT)
+    api_key_scopes = (
+        ApiKeyScope.WIDGET,
+        ApiKeyScope.BOT,
+        ApiKeyScope.AGENT,
+        SAME_SITE_SCOPE,
+    )
 
     class InputSerializer(serializers.Serializer):
         # Each event is validated by the service, which names bad events by index.
@@ -44,9 +56,18 @@ class EventBatchCreateApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        events = serializer.validated_data["events"]
+        if isinstance(request.auth, SameSiteClient):
+            # The site's pages speak for the cookie's journey only, on the web channel.
+            events = [
+                {**e, "journey_id": request.auth.journey_id, "channel": Channel.WEB}
+                if isinstance(e, dict)
+                else e
+                for e in events
+            ]
         try:
             accepted, duplicates = event_record_batch(
-                events=serializer.validated_data["events"],
+                events=events,
                 channel_default=_CHANNEL_OF_SCOPE.get(request.auth.scope, Channel.API),
             )
         except EventBatchInvalid as exc:

@@ -1,7 +1,7 @@
 """GET /api/v1/search and /api/v1/suggest."""
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -126,7 +126,16 @@ class ArticleSuggestApi(APIView):
         url = serializers.CharField()
 
     @extend_schema(
-        parameters=[InputSerializer], responses={200: OutputSerializer(many=True)}
+        parameters=[InputSerializer],
+        responses={
+            200: inline_serializer(
+                "ArticleSuggestResponse",
+                fields={
+                    "query": serializers.CharField(allow_blank=True),
+                    "results": OutputSerializer(many=True),
+                },
+            )
+        },
     )
     def get(self, request):
         data = self.InputSerializer(data=request.query_params)

@@ -87,9 +87,11 @@ def test_one_bad_event_gets_a_400_naming_it_and_nothing_is_stored(article, widge
 
 
 @pytest.mark.django_db
-def test_unknown_article_gets_a_400(article, widget_key):
+@pytest.mark.parametrize("offset", [1000, 2**63, 2**70])
+def test_unknown_article_gets_a_400(article, widget_key, offset):
+    """An id no article has, even one beyond a database integer, is a 400, not a 500."""
     response = post(
-        {"events": [click(article, article_id=article.pk + 1000)]}, widget_key
+        {"events": [click(article, article_id=article.pk + offset)]}, widget_key
     )
     assert response.status_code == 400
     assert response.data["error"]["details"][0]["field"] == "article_id"
