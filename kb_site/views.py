@@ -1,5 +1,6 @@
 """Views that combine apps: the search page. Article pages are served by Wagtail."""
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -8,7 +9,7 @@ from django.utils.translation import get_language
 from articles.models import ArticleKind
 from articles.selectors import help_center_for_locale, locale_get
 from feedback.services import search_record
-from feedback.visitor import journey_id_from_request
+from feedback.visitor import journey_id_ensure
 from search.selectors import SearchQueryError, article_list_useful, article_search
 
 PAGE_SIZE = 10
@@ -55,7 +56,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
                 result_ids=[h.article.pk for h in result.hits],
                 result_count=result.count,
                 channel="web",
-                journey_id=journey_id_from_request(request),
+                # The click that may follow must find the same journey.
+                journey_id=journey_id_ensure(request),
             )
             if result.count:
                 paginator = Paginator(
@@ -68,6 +70,19 @@ def search_page(request: HttpRequest) -> HttpResponse:
         context["useful"] = article_list_useful(locale=locale)
     status = 400 if context.get("error") else 200
     return render(request, "kb_site/search.html", context, status=status)
+
+
+def widget_demo(request: HttpRequest) -> HttpResponse:
+    """/widget-demo/: a stand-in customer page that embeds the help widget."""
+    key = settings.KB_DEMO_WIDGET_KEY
+    if not key and settings.KB_DEMO_WIDGET_KEY_FILE.exists():
+        key = settings.KB_DEMO_WIDGET_KEY_FILE.read_text().strip()
+    locale = request.GET.get("locale", "")
+    context = {
+        "site_key": key,
+        "locale": locale if locale in dict(settings.KB_LOCALES) else "",
+    }
+    return render(request, "kb_site/widget_demo.html", context)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
