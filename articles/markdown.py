@@ -231,16 +231,19 @@ def _strip_tags(fragment: str) -> str:
     return html.unescape(nh3.clean(fragment, tags=set()))
 
 
+# The "#" permalink the table of contents adds after each heading.
+_HEADERLINK_RE = re.compile(r'<a class="headerlink"[^>]*>[^<]*</a>')
 _BLOCK_END_RE = re.compile(r"</(p|h[1-6]|li|tr|pre|blockquote|dd|dt|table)>", re.I)
 _WHITESPACE_RE = re.compile(r"[ \t]+")
 
 
 def html_to_text(fragment: str) -> str:
     """Plain text of sanitised HTML, one paragraph per line (for snippets and bots)."""
-    text = _BLOCK_END_RE.sub(lambda m: m.group(0) + "\n", fragment)
+    text = _HEADERLINK_RE.sub("", fragment)
+    text = _BLOCK_END_RE.sub(lambda m: m.group(0) + "\n", text)
     text = html.unescape(nh3.clean(text, tags=set()))
     lines = (_WHITESPACE_RE.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line and line != "#")
+    return "\n".join(line for line in lines if line)
 
 
 GENERATION_KEY = "kb:md:generation"

@@ -101,7 +101,7 @@ FEATURE_NAMES = (
 # ../shared/datasets/stackfaq --answers --fit` on 2026-11-23 (docs/search-quality.md).
 # StackFAQ has no fuzzy or fallback hits, so those two weights are set by hand: a
 # typo-corrected or untranslated hit is less likely to be the answer.
-CONFIDENCE_WEIGHTS = (-2.294, 3.037, 0.883, 2.418, 3.660, -1.5, -1.0)
+CONFIDENCE_WEIGHTS = (-2.215, 2.364, 0.094, 3.203, 3.668, -1.5, -1.0)
 
 
 def confidence_from_features(

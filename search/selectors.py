@@ -85,7 +85,8 @@ class SearchResult:
 
 
 def query_normalize(query: str) -> str:
-    """Collapses whitespace: the form stored in reports and matched by promotions."""
+    """Collapses whitespace: the form echoed back to the customer and, lower-cased,
+    matched by promotions (reports group queries by feedback.services.query_normalise)."""
     return " ".join(query.split())
 
 
@@ -184,9 +185,11 @@ def _visible(locale: Locale, *, include_internal: bool = False):
 
     The audience is a FilterField, so the backend applies the filter inside the index.
     """
-    return article_list_live(
-        locale=locale, include_internal=include_internal
-    ).order_by()
+    return (
+        article_list_live(locale=locale, include_internal=include_internal)
+        .select_related("locale")
+        .order_by()
+    )
 
 
 def _filtered(

@@ -36,3 +36,22 @@ def test_each_locale_has_its_own_home_linked_as_a_translation():
 def test_article_url_is_prefixed_with_its_locale(category):
     page = factories.article(category, slug="reset-your-password")
     assert page.url == "/en/account-and-sign-in/reset-your-password/"
+
+
+def test_publishing_keeps_the_bodys_plain_text_for_snippets_and_answers(category):
+    article = factories.article(
+        category,
+        title="Refunds",
+        slug="refunds",
+        body="## Refund an order\n\nOpen **Orders** and choose [Refund](https://example.com).",
+    )
+    assert ArticlePage.objects.get(pk=article.pk).body_text == (
+        "Refund an order\nOpen Orders and choose Refund."
+    )
+
+    article.body = "Refunds take *five* days."
+    article.save_revision().publish()
+
+    stored = ArticlePage.objects.get(pk=article.pk)
+    assert stored.body_text == "Refunds take five days."
+    assert stored.body_plain() == "Refunds take five days."

@@ -5,6 +5,7 @@ from search.analysis import (
     autocomplete_clauses,
     fold,
     highlight_passage,
+    index_tokens,
     language_group,
     phrase_terms,
     query_clauses,
@@ -137,3 +138,23 @@ def test_highlight_marks_chinese_words():
 def test_highlight_without_matches_returns_the_start():
     passage = highlight_passage("Plain <b>text</b> only.", "zebra", "en")
     assert passage == "Plain &lt;b&gt;text&lt;/b&gt; only."
+
+
+@pytest.mark.parametrize(
+    ("language_code", "text"),
+    [
+        ("en", "Resetting forgotten passwords: open **Settings** → Security, café."),
+        ("sv", "Betalningar och hjälpen; Åsa's kvitton."),
+        ("ru", "Новые настройки учётной записи и пароль."),
+        ("id", "Pembayaran dengan kartu kredit."),
+        ("zh-hant", "如何重設密碼？使用 email 登入 Kestrel 帳戶。"),
+    ],
+)
+def test_word_by_word_analysis_gives_the_indexs_terms_and_offsets(language_code, text):
+    group = language_group(language_code)
+    whole = [
+        (token.text, token.startchar, token.endchar)
+        for token in analyzer_for(language_code)(text, mode="index", chars=True)
+    ]
+
+    assert list(index_tokens(text, group)) == whole

@@ -200,15 +200,15 @@ def test_server_backend_maps_the_article_fields(server_backend):
     properties = server_backend.mapping_class(ArticlePage).get_mapping()["properties"]
 
     # Searched text, with the boosts ArticlePage.search_fields gives it.
-    assert properties["title"]["copy_to"] == ["_all_text", "_all_text_boost_6_0"]
+    assert properties["title"]["copy_to"] == ["_all_text", "_all_text_boost_3_0"]
     assert properties["articles_articlepage__summary"]["copy_to"] == [
         "_all_text",
-        "_all_text_boost_4_0",
+        "_all_text_boost_2_5",
     ]
     assert properties["articles_articlepage__body"]["type"] == "text"
     tags = properties["articles_articlepage__tags"]
     assert tags["type"] == "nested"
-    assert tags["properties"]["name"]["copy_to"] == ["_all_text", "_all_text_boost_8_0"]
+    assert tags["properties"]["name"]["copy_to"] == ["_all_text", "_all_text_boost_2_5"]
     # The filters article_search uses: locale, kind, audience, tree path, live.
     assert properties["locale_id_filter"] == {"type": "integer"}
     assert properties["articles_articlepage__kind_filter"] == {"type": "keyword"}

@@ -129,8 +129,8 @@ def test_a_synonym_change_is_seen_at_once(en):
         article_search(query="sign in problems", locale=english())
     )
     synonym = Synonym.objects.create(locale=english(), terms="sign in, log in")
-    assert titles(article_search(query="sign in problems", locale=english()))[0] == (
-        "Can't log in"
+    assert "Can't log in" in titles(
+        article_search(query="sign in problems", locale=english())
     )
     synonym.delete()
     assert "Can't log in" not in titles(
