@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.utils.safestring import SafeString
 from modelsearch.query import And, Boost, Fuzzy, Not, Or, Phrase, PlainText
 from wagtail.contrib.search_promotions.models import SearchPromotion
@@ -288,15 +289,20 @@ def _parents(articles: list[ArticlePage]) -> dict[str, Page]:
 
 
 def _hit(
-    article: ArticlePage, query: str, *, parent: Page, promoted: bool = False
+    article: ArticlePage, query: str | None, *, parent: Page, promoted: bool = False
 ) -> SearchHit:
-    text = article.body_plain()
+    """A hit, with a highlighted snippet for `query` (none without a query)."""
+    snippet = SafeString("")
+    if query is not None:
+        snippet = highlight_passage(
+            article.body_plain(), query, article.locale.language_code
+        )
     return SearchHit(
         article=article,
         title=article.title,
         url=article.url,
         summary=article.summary,
-        snippet=highlight_passage(text, query, article.locale.language_code),
+        snippet=snippet,
         kind=article.kind,
         category=parent.title,
         category_slug=parent.slug,
@@ -318,11 +324,13 @@ def article_search(
     fallback: bool = True,
     include_internal: bool = False,
     backend: str = "default",
+    snippets: bool = True,
 ) -> SearchResult:
     """Live, public articles of a locale matching a query, best first.
 
     Internal (agents-only) articles only with `include_internal`; `backend` names a
-    WAGTAILSEARCH_BACKENDS entry (the quality evaluation compares two).
+    WAGTAILSEARCH_BACKENDS entry (the quality evaluation compares two); without
+    `snippets` the hits carry none (the bot's answer quotes its own passage).
     Raises SearchQueryError for a query that cannot be run.
     """
     parsed = query_parse(query)
@@ -367,6 +375,8 @@ def article_search(
     ordered = promoted + [a for a in articles if a.pk not in promoted_ids]
     count = max(count, len(ordered)) if ordered else 0
     snippet_query = suggestion or parsed.text or " ".join(parsed.phrases)
+    if not snippets:
+        snippet_query = None
     page = ordered[offset:wanted]
     parents = _parents(page)
     hits = [
@@ -391,6 +401,7 @@ def article_search(
             fallback=False,
             include_internal=include_internal,
             backend=backend,
+            snippets=snippets,
         )
         if english.count:
             english.locale = locale.language_code
@@ -446,6 +457,7 @@ class AnswerCandidate:
 def answer_candidates(*, result: SearchResult, query: str) -> list[AnswerCandidate]:
     """The hits of a search, each with the confidence that it answers `query`."""
     hits = result.hits
+    prefetch_related_objects([hit.article for hit in hits], "tags")
     scores = [max(hit.score, 0.0) for hit in hits]
     top = max(scores, default=0.0)
     candidates = []
@@ -491,6 +503,7 @@ def answer_best(
         locale=locale,
         limit=1 + ANSWER_ALTERNATIVES,
         include_internal=include_internal,
+        snippets=False,
     )
     threshold = settings.KB_ANSWER_HANDOFF_BELOW
     candidates = answer_candidates(result=result, query=result.suggestion or query)
