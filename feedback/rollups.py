@@ -239,11 +239,16 @@ def rollup_compute(
     missing = sorted(
         {r.search_id for r in clicks_and_views if r.search_id} - set(search_queries)
     )
+    # Lookups by search id filter the type in Python: given `type = … AND search_id IN
+    # (…)`, SQLite (without ANALYZE statistics) picks the (type, at) index and walks
+    # every event of that type; a search id has only a handful of events.
     for chunk in _chunks(missing):
         search_queries.update(
-            Event.objects.filter(
-                type=EventType.SEARCH, search_id__in=chunk
-            ).values_list("search_id", "query")
+            (search_id, query)
+            for search_id, query, event_type in Event.objects.filter(
+                search_id__in=chunk
+            ).values_list("search_id", "query", "type")
+            if event_type == EventType.SEARCH
         )
     clicked = {
         r.search_id
@@ -254,9 +259,11 @@ def rollup_compute(
     unclicked = sorted({r.search_id for r in searches if r.search_id} - clicked)
     for chunk in _chunks(unclicked):
         clicked.update(
-            Event.objects.filter(type=EventType.CLICK, search_id__in=chunk)
-            .values_list("search_id", flat=True)
-            .distinct()
+            search_id
+            for search_id, event_type in Event.objects.filter(
+                search_id__in=chunk
+            ).values_list("search_id", "type")
+            if event_type == EventType.CLICK
         )
     for row in searches:
         key = (day_of(row.at), row.locale, row.channel, None, row.query)
