@@ -116,7 +116,7 @@ def query_parse(query: str) -> ParsedQuery:
             if not phrase:
                 continue
             (parsed.excluded if negative else parsed.phrases).append(phrase)
-        elif token.upper() in _OPERATOR_ONLY or set(token) <= set("*-+|&"):
+        elif token in _OPERATOR_ONLY or set(token) <= set("*-+|&"):
             continue
         elif negative:
             parsed.excluded.append(body)

@@ -244,6 +244,20 @@ def test_malformed_queries_raise_a_clear_error(query):
         query_parse(query)
 
 
+def test_lowercase_and_or_not_are_words_not_operators(en):
+    factories.article(
+        en["reset"].get_parent(),
+        title="Why orders are not shipped",
+        slug="orders-not-shipped",
+        body="An order is not shipped until it is paid.",
+    )
+
+    assert query_parse("not").terms == ["not"]
+    assert [h.title for h in article_search(query="not", locale=locale("en")).hits] == [
+        "Why orders are not shipped"
+    ]
+
+
 def test_internal_articles_reach_agents_only_in_search_and_suggest(en):
     account = en["reset"].get_parent()
     factories.article(
