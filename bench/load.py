@@ -388,9 +388,10 @@ async def benchmark(args, site: LiveSite, corpus: Corpus, api_key: str) -> dict:
         cookies=no_cookies,
     ) as client:
         traffic = Traffic(client, corpus, api_key, args.visitors, args.seed)
-        # Warm every worker (imports, templates, searchers) before measuring.
+        # Warm every worker (imports, templates, each locale's searcher and analyser,
+        # database connections) before measuring: 100 requests of the same mix.
         all_outcomes += await drive(
-            traffic, rate=10, seconds=3, concurrency=8, phase="warm-up"
+            traffic, rate=10, seconds=10, concurrency=8, phase="warm-up"
         )
         held = None
         for rate in [float(r) for r in args.rates.split(",")]:
