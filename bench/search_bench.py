@@ -13,6 +13,8 @@ to that backend), measures:
   snippets included), for distinct queries and for a Zipf-distributed query log, as
   real help-center traffic repeats its top questions;
 - suggest-as-you-type latency through `/api/v1/suggest` (every prefix of typed words);
+- the bot's answer through `/api/v1/answer` (best article, passage, confidence), on the
+  distinct queries;
 - peak memory (`ru_maxrss`) of the process.
 
 The corpus is built once per size (page creation is not measured) and copied for
@@ -160,6 +162,9 @@ COLUMNS = [
     ("suggest_p50", "suggest p50", "{:.1f}"),
     ("suggest_p95", "suggest p95", "{:.1f}"),
     ("suggest_cpu_p95", "suggest CPU p95", "{:.1f}"),
+    ("answer_p50", "answer p50", "{:.1f}"),
+    ("answer_p95", "answer p95", "{:.1f}"),
+    ("answer_cpu_p95", "answer CPU p95", "{:.1f}"),
     ("peak_mb", "peak MB", "{:.0f}"),
 ]
 
@@ -448,6 +453,12 @@ def measure(args) -> dict:
     zipf_times = _timed(api, zipf_log)
     suggest_times = _timed(suggest, prefixes)
 
+    def answer(query):
+        response = client.get("/api/v1/answer", {"q": query, "locale": "en"})
+        assert response.status_code == 200, response.content[:300]
+
+    answer_times = _timed(answer, distinct)
+
     row = {
         "size": args.size,
         "backend": backend_name,
@@ -467,6 +478,7 @@ def measure(args) -> dict:
         ("api", api_times),
         ("zipf", zipf_times),
         ("suggest", suggest_times),
+        ("answer", answer_times),
     ]:
         p50, p95 = _percentiles(wall)
         row[f"{name}_p50"], row[f"{name}_p95"] = round(p50, 2), round(p95, 2)
