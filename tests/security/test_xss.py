@@ -16,7 +16,7 @@ import uuid
 import pytest
 import yaml
 from django.test import Client
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.urls import reverse
 
 from articles.markdown import markdown_render
 from articles.models import ArticlePage
@@ -60,14 +60,6 @@ def assert_snippet_is_marks_only(snippet: str) -> None:
     assert tags <= {"mark"}, snippet
     assert not re.search(r"<mark\s[^>]", snippet), snippet
     assert_no_live_script(snippet, fragment=True)
-
-
-def url_exists(path: str) -> bool:
-    try:
-        resolve(path)
-    except Resolver404:
-        return False
-    return True
 
 
 # --- the audit itself -------------------------------------------------------
@@ -410,7 +402,7 @@ def test_events_api_rejects_hostile_events_with_a_json_error(client, category):
     assert response.status_code == 200, response.content
 
 
-# --- inputs other helpers add: tested when they exist ------------------------
+# --- the article, answer and contact inputs ----------------------------------
 
 
 @pytest.mark.django_db
@@ -419,8 +411,6 @@ def test_articles_api_serves_hostile_articles_as_json_with_sanitised_html(
 ):
     """Protects: /api/v1/articles... returns titles and summaries as JSON strings and
     any HTML body only after the Markdown sanitiser."""
-    if not url_exists("/api/v1/articles"):
-        pytest.skip("no /api/v1/articles in this tree")
     body = assert_json(client.get("/api/v1/articles", {"locale": "en"}))
     assert body
     for article in ArticlePage.objects.live():
@@ -439,10 +429,7 @@ def test_articles_api_serves_hostile_articles_as_json_with_sanitised_html(
 @pytest.mark.django_db
 def test_answer_api_reflects_hostile_questions_as_json(client, small_site):
     """Protects: /api/v1/answer, which quotes the question and an article passage."""
-    try:
-        url = reverse("api:answer")
-    except NoReverseMatch:
-        pytest.skip("no /api/v1/answer in this tree")
+    url = reverse("api:answer")
     for payload in spread(ALL, 15):
         response = client.get(url, {"q": payload})
         if response.status_code == 405:
@@ -471,8 +458,6 @@ def _strings(data):
 def test_contact_form_fields_are_inert_when_shown_again(home, settings):
     """Protects: the contact form (/<locale>/contact/), which shows what was typed
     back (subject search, then the form again on a validation error)."""
-    if not url_exists("/en/contact/"):
-        pytest.skip("no contact form in this tree")
     settings.KB_CONTACT_RATE_LIMIT_IP = settings.KB_CONTACT_RATE_LIMIT_VISITOR = 10_000
     shown_again = 0
     for payload in spread(STORABLE, 8):
