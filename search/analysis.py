@@ -428,6 +428,83 @@ def index_tokens(text: str, group: str) -> Iterator[tuple[str, int, int]]:
             yield token.text, token.startchar, token.endchar
 
 
+def text_terms(text: str, group: str) -> set[str]:
+    """The distinct terms ``group_analyzer(group)`` indexes in ``text``: the terms of
+    ``index_tokens``, with each distinct word of the text looked up once."""
+    terms: set[str] = set()
+    for cjk, word in set(_TOKEN_RE.findall(text)):
+        if word:
+            term = _word_term(group, word)
+            if term:
+                terms.add(term)
+        else:
+            terms.update(token for token, _, _ in index_tokens(cjk, group))
+    return terms
+
+
+def term_spans(text: str, group: str, wanted: set[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each token of ``text`` whose term is in ``wanted``.
+
+    Equal to filtering ``index_tokens``, but a text without CJK is analysed only once
+    per distinct word, and then scanned for the few words that matter."""
+    if _CJK_RE.search(text):
+        return [
+            (start, end, term)
+            for term, start, end in index_tokens(text, group)
+            if term in wanted
+        ]
+    surface: dict[str, str] = {}
+    for word in _candidate_words(text):
+        term = _word_term(group, word)
+        if term in wanted:
+            surface[word] = term
+    if not surface:
+        return []
+    # Find the few words that matter with one regular expression, keeping only the
+    # occurrences that are whole tokens (not "log" inside "blog" or "login").
+    pattern = re.compile(
+        "|".join(re.escape(word) for word in sorted(surface, key=len, reverse=True))
+    )
+    return [
+        (match.start(), match.end(), surface[match.group()])
+        for match in pattern.finditer(text)
+        if _is_token(text, match.start(), match.end())
+    ]
+
+
+_PIECE_RE = re.compile(rf"[^\W_{_CJK_CHARS}]+")
+_APOSTROPHE_WORD_RE = re.compile(
+    rf"[^\W_{_CJK_CHARS}]+(?:['\u2019][^\W_{_CJK_CHARS}]+)+"
+)
+_COMBINING_RE = re.compile(r"[\u0300-\u036f]")
+
+
+def _candidate_words(text: str) -> set[str]:
+    """Every word token of a text without CJK, and perhaps some pieces of words
+    ("don" of "don't"), which `_is_token` then turns away: three times cheaper than
+    scanning with `_TOKEN_RE`."""
+    if _COMBINING_RE.search(text):
+        return {word for _, word in _TOKEN_RE.findall(text)}
+    words = set(_PIECE_RE.findall(text))
+    if "'" in text or "\u2019" in text:
+        words.update(_APOSTROPHE_WORD_RE.findall(text))
+    return words
+
+
+_IN_TOKEN_RE = re.compile(r"[^\W_]|[\u0300-\u036f'\u2019]")
+
+
+def _is_token(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is one whole token of ``_TOKEN_RE``'s scan."""
+    run = start
+    while run > 0 and _IN_TOKEN_RE.match(text, run - 1):
+        run -= 1  # back to where the scan starts afresh: after a separator
+    for match in _TOKEN_RE.finditer(text, run):
+        if match.start() >= start:
+            return match.start() == start and match.end() == end
+    return False
+
+
 def highlight_passage(
     text: str, query_string: str, language_code: str | None = None, max_chars: int = 240
 ) -> SafeString:
@@ -437,13 +514,7 @@ def highlight_passage(
     wanted = {
         term for clause in query_clauses(query_string, group) for term in clause.terms
     }
-    spans = []
-    if wanted:
-        spans = [
-            (start, end, term)
-            for term, start, end in index_tokens(text, group)
-            if term in wanted
-        ]
+    spans = term_spans(text, group, wanted) if wanted else []
     start, end = _best_window(text, spans, max_chars)
     return mark_safe(_render(text, start, end, spans))  # noqa: S308 -- built from escaped text
 

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from search.analysis import index_tokens, language_group, query_clauses
+from search.analysis import language_group, query_clauses, text_terms
 
 PASSAGE_MAX_CHARS = 600
 # A best-matching line shorter than this (a heading, a list item) is quoted with the
@@ -113,10 +113,6 @@ def confidence_from_features(
     return round(1.0 / (1.0 + math.exp(-z)), 4)
 
 
-def _terms(text: str, group: str) -> set[str]:
-    return {term for term, _, _ in index_tokens(text or "", group)}
-
-
 def _share(clauses, terms: set[str]) -> float:
     if not clauses:
         return 0.0
@@ -139,8 +135,8 @@ def candidate_features(
     """The features of one candidate; `text` is everything searchable but the title."""
     group = language_group(language_code)
     clauses = query_clauses(query, group)
-    title_terms = _terms(title, group)
-    all_terms = title_terms | _terms(text, group)
+    title_terms = text_terms(title, group)
+    all_terms = title_terms | text_terms(text, group)
     title_clauses = query_clauses(title, group)
     query_terms = {term for clause in clauses for term in clause.terms}
     lead = (score - other_best) / top_score if top_score > 0 else 0.0
@@ -186,7 +182,7 @@ def passage_best(
         clauses = query_clauses(query, group)
         best_matched = 0
         for index, line in enumerate(lines):
-            terms = _terms(line, group)
+            terms = text_terms(line, group)
             matched = sum(1 for c in clauses if any(t in terms for t in c.terms))
             if matched > best_matched:
                 best, best_matched = index, matched

@@ -239,11 +239,18 @@ def _ranked(
     *,
     all_first: bool = True,
 ) -> tuple[list, int]:
-    """Articles matching all terms first (with `all_first`), then those matching some."""
-    some_terms, count = _run(qs, _text_query(parsed, variants, "or"), wanted, backend)
+    """Articles matching all terms first (with `all_first`), then those matching some.
+
+    The count is of articles matching some terms; when those matching all of them
+    fill the page, the others are only counted, not fetched."""
+    some_query = _text_query(parsed, variants, "or")
     if not all_first:
-        return some_terms, count
+        return _run(qs, some_query, wanted, backend)
     all_terms, _ = _run(qs, _text_query(parsed, variants, "and"), wanted, backend)
+    if len(all_terms) >= wanted:
+        count = qs.search(some_query, backend=backend).count()
+        return all_terms, max(count, len(all_terms))
+    some_terms, count = _run(qs, some_query, wanted, backend)
     seen = {a.pk for a in all_terms}
     merged = all_terms + [a for a in some_terms if a.pk not in seen]
     return merged, max(count, len(merged))
@@ -270,12 +277,14 @@ def _did_you_mean(parsed: ParsedQuery, articles: list[ArticlePage]) -> str | Non
 
 
 def _promoted(query: str, locale: Locale, qs) -> list[ArticlePage]:
-    page_ids = (
+    page_ids = list(
         SearchPromotion.objects.filter(query__query_string=query.lower())
         .order_by("sort_order")
         .values_list("page_id", flat=True)
     )
-    by_id = {a.pk: a for a in qs.filter(pk__in=list(page_ids))}
+    if not page_ids:
+        return []
+    by_id = {a.pk: a for a in qs.filter(pk__in=page_ids)}
     return [by_id[pk] for pk in page_ids if pk in by_id]
 
 

@@ -70,6 +70,7 @@ from whoosh.index import LockError
 from whoosh.scoring import BM25F
 
 from search import analysis
+from search.backends import whoosh_vector
 
 logger = logging.getLogger("kb.search")
 
@@ -1539,6 +1540,17 @@ class WhooshSearchResults(BaseSearchResults):
 
     def _hits(self, searcher, query, filter_query):
         sortedby = self.query_compiler.sort_facets()
+        if sortedby is None and whoosh_vector.supported(searcher):
+            docnums, scores, total = whoosh_vector.top_documents(
+                searcher, query, filter_query, self.stop
+            )
+            self.query_compiler.known_total = total
+            return [
+                (searcher.stored_fields(docnum)["pk"], score)
+                for docnum, score in zip(
+                    docnums[self.start :], scores[self.start :], strict=True
+                )
+            ]
         # Without block-quality skipping the one pass also counts every match, so
         # the count() that follows a page of results costs nothing (see _do_count).
         results = searcher.search(
@@ -1588,6 +1600,8 @@ class WhooshSearchResults(BaseSearchResults):
             return max(total, 0)
 
         def count(searcher, query, filter_query):
+            if whoosh_vector.supported(searcher):
+                return whoosh_vector.top_documents(searcher, query, filter_query, 0)[2]
             return len(
                 searcher.search(
                     query, filter=filter_query, limit=None, scored=False, terms=False

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.analysis import (
     analyzer_for,
@@ -9,6 +11,8 @@ from search.analysis import (
     language_group,
     phrase_terms,
     query_clauses,
+    term_spans,
+    text_terms,
 )
 
 
@@ -158,3 +162,68 @@ def test_word_by_word_analysis_gives_the_indexs_terms_and_offsets(language_code,
     ]
 
     assert list(index_tokens(text, group)) == whole
+
+
+# Pieces that trip word boundaries: words inside words, apostrophes, accents written
+# with combining marks, underscores, hyphens, Cyrillic and CJK next to Latin.
+_PIECES = [
+    "log",
+    "login",
+    "blog",
+    "logs",
+    "don't",
+    "don",
+    "t",
+    "it\u2019s",
+    "it",
+    "café",
+    "cafe\u0301",
+    "_",
+    "-",
+    " ",
+    ".",
+    "'",
+    "\u2019",
+    "ß",
+    "Straße",
+    "passwords",
+    "password",
+    "pass",
+    "x'ab",
+    "ab",
+    "L'été",
+    "re-set",
+    "résumé",
+    "über_alles",
+    "пароль",
+    "пароли",
+    "\n",
+    "v2",
+    "e-mail",
+    "密碼",
+    "重設",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    language_code=st.sampled_from(["en", "sv", "ru", "id", "zh-hant"]),
+    pieces=st.lists(
+        st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " ", ", "])),
+        min_size=1,
+        max_size=14,
+    ),
+    picks=st.lists(st.integers(min_value=0), min_size=1, max_size=3),
+)
+def test_term_spans_and_text_terms_agree_with_the_full_analysis(
+    language_code, pieces, picks
+):
+    group = language_group(language_code)
+    text = "".join(piece + gap for piece, gap in pieces)
+    every = list(index_tokens(text, group))
+    wanted = {every[pick % len(every)][0] for pick in picks} if every else {"log"}
+
+    assert sorted(term_spans(text, group, wanted)) == sorted(
+        (start, end, term) for term, start, end in every if term in wanted
+    )
+    assert text_terms(text, group) == {term for term, _, _ in every}
