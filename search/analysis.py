@@ -383,9 +383,17 @@ def _clauses(analyzer, text: str, removestops: bool) -> list[QueryClause]:
 
 def query_clauses(text: str, group: str) -> list[QueryClause]:
     """Analyses a query for one group; stop words go unless nothing else is left."""
+    return list(_query_clauses(text, group))
+
+
+@lru_cache(maxsize=4096)
+def _query_clauses(text: str, group: str) -> tuple[QueryClause, ...]:
+    # One search analyses its query several times (compiling, ranking, highlighting
+    # every hit).
     analyzer = group_analyzer(group)
-    return _clauses(analyzer, text, removestops=True) or _clauses(
-        analyzer, text, removestops=False
+    return tuple(
+        _clauses(analyzer, text, removestops=True)
+        or _clauses(analyzer, text, removestops=False)
     )
 
 
@@ -496,6 +504,9 @@ _IN_TOKEN_RE = re.compile(r"[^\W_]|[\u0300-\u036f'\u2019]")
 
 def _is_token(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is one whole token of ``_TOKEN_RE``'s scan."""
+    before = start > 0 and _IN_TOKEN_RE.match(text, start - 1)
+    if not before and not _IN_TOKEN_RE.match(text, end):
+        return True  # separators on both sides (the usual case)
     run = start
     while run > 0 and _IN_TOKEN_RE.match(text, run - 1):
         run -= 1  # back to where the scan starts afresh: after a separator
