@@ -469,9 +469,9 @@ class _TermPool:
     the terms to a run on disk; runs are merged term by term. Postings that arrive
     out of order (which no rebuild produces) are sorted when read."""
 
-    def __init__(self, tempstore, limitmb: int = REBUILD_POOL_MB):
+    def __init__(self, tempstore, limitmb: float | None = None):
         self.tempstore = tempstore
-        self.limit = limitmb * 1024 * 1024
+        self.limit = (REBUILD_POOL_MB if limitmb is None else limitmb) * 1024 * 1024
         self.fieldnames = set()
         self._terms: dict = {}
         self._size = 0
@@ -504,14 +504,14 @@ class _TermPool:
 
     def _save(self):
         name = f"{uuid.uuid4().hex}.terms"
-        with self.tempstore.create_file(name).raw_file() as handle:
+        with self.tempstore.create_file(name) as handle:
             for term in self._sorted_terms():
                 pickle.dump(term, handle, pickle.HIGHEST_PROTOCOL)
         self._runs.append(name)
         self._terms, self._unsorted, self._size = {}, set(), 0
 
     def _read_run(self, name):
-        with self.tempstore.open_file(name).raw_file() as handle:
+        with self.tempstore.open_file(name) as handle:
             while True:
                 try:
                     yield pickle.load(handle)  # noqa: S301 -- our own run file
@@ -608,23 +608,35 @@ class _Schema(whoosh_fields.Schema):
         return state
 
 
+# Whoosh indexes a number once per ``shift_step`` bits of precision so that ranges
+# need few terms; its default of 4 made 16 terms of every 64-bit filter value (ids,
+# dates, booleans: a third of all postings). 8 bits halves that, and a range still
+# reads at most 255 terms per edge and precision.
+NUMERIC_SHIFT_STEP = 8
+
+
 def _schema() -> whoosh_fields.Schema:
+    def integer(**kwargs):
+        return whoosh_fields.NUMERIC(int, 64, signed=True, **kwargs)
+
     schema = _Schema(
         pk=whoosh_fields.ID(stored=True, unique=True, sortable=True),
-        pkn=whoosh_fields.NUMERIC(int, 64, signed=True, sortable=True),
+        pkn=integer(shift_step=NUMERIC_SHIFT_STEP, sortable=True),
         owner=whoosh_fields.ID(),
         kind=whoosh_fields.ID(),
         ct=whoosh_fields.KEYWORD(),
         lang=whoosh_fields.ID(stored=True),
     )
     schema.add(
-        "f.i.*", whoosh_fields.NUMERIC(int, 64, signed=True, sortable=True), glob=True
+        "f.i.*", integer(shift_step=NUMERIC_SHIFT_STEP, sortable=True), glob=True
     )
-    schema.add("f.f.*", whoosh_fields.NUMERIC(float, sortable=True), glob=True)
-    schema.add("f.s.*", whoosh_fields.ID(sortable=True), glob=True)
     schema.add(
-        "m.i.*", whoosh_fields.NUMERIC(int, 64, signed=True, shift_step=0), glob=True
+        "f.f.*",
+        whoosh_fields.NUMERIC(float, shift_step=NUMERIC_SHIFT_STEP, sortable=True),
+        glob=True,
     )
+    schema.add("f.s.*", whoosh_fields.ID(sortable=True), glob=True)
+    schema.add("m.i.*", integer(shift_step=0), glob=True)
     schema.add("m.f.*", whoosh_fields.NUMERIC(float, shift_step=0), glob=True)
     schema.add("m.s.*", whoosh_fields.ID(analyzer=ValuesTokenizer()), glob=True)
     schema.add(
