@@ -15,6 +15,7 @@ one relation must hold for the same related object, as in the ORM.
 """
 
 import datetime
+import heapq
 import logging
 import os
 import pickle
@@ -25,6 +26,7 @@ import struct
 import threading
 import time
 import uuid
+from array import array
 from collections import OrderedDict, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,8 +88,12 @@ BUILDING_STALE_AFTER = 15 * 60
 # the rebuild must not overwrite what those saves wrote with what it read earlier.
 TOUCHED_FILE = "TOUCHED"
 # A rebuild writes its documents in batches of this many objects: each batch is one
-# segment, and fewer segments need less merging at the end.
+# segment, and fewer segments need less merging at the end. The last batch takes
+# whatever remains (up to twice this), so a rebuild of up to 2 * REBUILD_BATCH objects
+# is written as one segment and needs no merge at all.
 REBUILD_BATCH = 10_000
+# Memory (estimated, in MB) a rebuild's postings may take before they go to disk.
+REBUILD_POOL_MB = 384
 MAX_FILTER_STRING = 2000
 DB_CHUNK = 500
 
@@ -453,6 +459,112 @@ def _cached_length_reader(self, fieldname, column):
 whoosh3.W3PerDocReader._cached_reader = _cached_length_reader
 
 
+class _TermPool:
+    """Whoosh's PostingPool for a rebuild: postings kept per term, in document order.
+
+    Whoosh's pool holds every posting as a tuple, sorts them all at commit and, past
+    ``limitmb``, pickles sorted runs to disk and merges them posting by posting (at
+    10k articles that was most of a rebuild). A rebuild's writer adds documents in
+    order, so each term's postings arrive already sorted: this pool appends them to
+    the term's arrays, sorts only the terms, and when it outgrows ``limitmb`` writes
+    the terms to a run on disk; runs are merged term by term. Postings that arrive
+    out of order (which no rebuild produces) are sorted when read."""
+
+    def __init__(self, tempstore, limitmb: float | None = None):
+        self.tempstore = tempstore
+        self.limit = (REBUILD_POOL_MB if limitmb is None else limitmb) * 1024 * 1024
+        self.fieldnames = set()
+        self._terms: dict = {}
+        self._size = 0
+        self._runs: list[str] = []
+        self._unsorted: set = set()
+
+    def add(self, item):
+        fieldname, tbytes, docnum, weight, vbytes = item
+        key = (fieldname, tbytes)
+        entry = self._terms.get(key)
+        if entry is None:
+            self.fieldnames.add(fieldname)
+            entry = self._terms[key] = (array("q"), array("d"), [])
+            self._size += 320 + len(tbytes)
+        docnums, weights, values = entry
+        if docnums and docnum < docnums[-1]:
+            self._unsorted.add(key)
+        docnums.append(docnum)
+        weights.append(weight)
+        values.append(vbytes or None)
+        self._size += 24 + (len(vbytes) + 33 if vbytes else 0)
+        if self._size > self.limit:
+            self._save()
+
+    def _sorted_terms(self):
+        terms, unsorted = self._terms, self._unsorted
+        for key in sorted(terms):
+            docnums, weights, values = terms[key]
+            yield key, list(docnums), list(weights), values, key in unsorted
+
+    def _save(self):
+        name = f"{uuid.uuid4().hex}.terms"
+        with self.tempstore.create_file(name) as handle:
+            for term in self._sorted_terms():
+                pickle.dump(term, handle, pickle.HIGHEST_PROTOCOL)
+        self._runs.append(name)
+        self._terms, self._unsorted, self._size = {}, set(), 0
+
+    def _read_run(self, name):
+        with self.tempstore.open_file(name) as handle:
+            while True:
+                try:
+                    yield pickle.load(handle)  # noqa: S301 -- our own run file
+                except EOFError:
+                    return
+
+    def iter_postings(self):
+        sources = [self._read_run(name) for name in self._runs]
+        sources.append(self._sorted_terms())
+        merged = heapq.merge(*sources, key=lambda term: term[0])
+        current = None
+        for key, docnums, weights, values, unsorted in merged:
+            # Runs come in the order they were written, so a term found in several
+            # runs continues where the previous run left off.
+            if current is not None and current[0] == key:
+                current[1].extend(docnums)
+                current[2].extend(weights)
+                current[3].extend(values)
+                current[4] = True
+                continue
+            if current is not None:
+                yield from self._postings(*current)
+            current = [key, docnums, weights, values, unsorted]
+        if current is not None:
+            yield from self._postings(*current)
+
+    @staticmethod
+    def _postings(key, docnums, weights, values, check):
+        fieldname, tbytes = key
+        postings = zip(docnums, weights, values, strict=True)
+        if check and any(a > b for a, b in zip(docnums, docnums[1:], strict=False)):
+            postings = sorted(postings, key=lambda posting: posting[0])
+        for docnum, weight, value in postings:
+            yield fieldname, tbytes, docnum, weight, value
+
+    def cleanup(self):
+        for name in self._runs:
+            try:
+                self.tempstore.delete_file(name)
+            except OSError:
+                pass
+        self._runs = []
+        self._terms, self._unsorted, self._size = {}, set(), 0
+
+
+def _rebuild_writer(ix, timeout: float):
+    """A writer for a rebuild's generation, with the per-term posting pool."""
+    writer = _open_writer(ix, timeout)
+    writer.pool = _TermPool(writer.temp_storage())
+    return writer
+
+
 class ValuesTokenizer(Tokenizer):
     """Indexes each item of a list as one term (multi-valued string filters)."""
 
@@ -497,23 +609,35 @@ class _Schema(whoosh_fields.Schema):
         return state
 
 
+# Whoosh indexes a number once per ``shift_step`` bits of precision so that ranges
+# need few terms; its default of 4 made 16 terms of every 64-bit filter value (ids,
+# dates, booleans: a third of all postings). 8 bits halves that, and a range still
+# reads at most 255 terms per edge and precision.
+NUMERIC_SHIFT_STEP = 8
+
+
 def _schema() -> whoosh_fields.Schema:
+    def integer(**kwargs):
+        return whoosh_fields.NUMERIC(int, 64, signed=True, **kwargs)
+
     schema = _Schema(
         pk=whoosh_fields.ID(stored=True, unique=True, sortable=True),
-        pkn=whoosh_fields.NUMERIC(int, 64, signed=True, sortable=True),
+        pkn=integer(shift_step=NUMERIC_SHIFT_STEP, sortable=True),
         owner=whoosh_fields.ID(),
         kind=whoosh_fields.ID(),
         ct=whoosh_fields.KEYWORD(),
         lang=whoosh_fields.ID(stored=True),
     )
     schema.add(
-        "f.i.*", whoosh_fields.NUMERIC(int, 64, signed=True, sortable=True), glob=True
+        "f.i.*", integer(shift_step=NUMERIC_SHIFT_STEP, sortable=True), glob=True
     )
-    schema.add("f.f.*", whoosh_fields.NUMERIC(float, sortable=True), glob=True)
-    schema.add("f.s.*", whoosh_fields.ID(sortable=True), glob=True)
     schema.add(
-        "m.i.*", whoosh_fields.NUMERIC(int, 64, signed=True, shift_step=0), glob=True
+        "f.f.*",
+        whoosh_fields.NUMERIC(float, shift_step=NUMERIC_SHIFT_STEP, sortable=True),
+        glob=True,
     )
+    schema.add("f.s.*", whoosh_fields.ID(sortable=True), glob=True)
+    schema.add("m.i.*", integer(shift_step=0), glob=True)
     schema.add("m.f.*", whoosh_fields.NUMERIC(float, shift_step=0), glob=True)
     schema.add("m.s.*", whoosh_fields.ID(analyzer=ValuesTokenizer()), glob=True)
     schema.add(
@@ -667,7 +791,7 @@ class _IndexStore:
     def write_rebuilt(self, generation: str, keys, documents):
         """Writes a rebuild's batch, leaving out objects that live saves wrote since."""
         ix = self.open(generation)
-        writer = _open_writer(ix, self.lock_timeout)
+        writer = _rebuild_writer(ix, self.lock_timeout)
         # Read under the write lock: a save noted after this waits for the lock and
         # so lands after this batch.
         touched = self.touched(generation)
@@ -680,7 +804,7 @@ class _IndexStore:
         with ix.reader() as reader:
             if reader.is_atomic():
                 return  # a single segment already
-        writer = _open_writer(ix, self.lock_timeout)
+        writer = _rebuild_writer(ix, self.lock_timeout)
         writer.commit(optimize=True)
 
     def cleanup(self, keep):
@@ -850,8 +974,8 @@ class WhooshIndex(BaseIndex):
             by_key = {docs[0]["owner"]: docs for docs in documents}
             for key in keys:
                 self._batch[key] = by_key.get(key, [])
-            if len(self._batch) >= REBUILD_BATCH:
-                self.flush()
+            if len(self._batch) >= 2 * REBUILD_BATCH:
+                self._flush(REBUILD_BATCH)
             return
         # Read BUILDING before CURRENT: a rebuild publishes CURRENT before it clears
         # BUILDING, so this order never misses the generation that is about to go live.
@@ -868,11 +992,17 @@ class WhooshIndex(BaseIndex):
 
     def flush(self):
         """Writes what a rebuild has batched up into its generation."""
-        if self._batch:
-            batch, self._batch = self._batch, {}
-            self.store.write_rebuilt(
-                self.generation, list(batch), [docs for docs in batch.values() if docs]
-            )
+        self._flush(len(self._batch))
+
+    def _flush(self, count: int):
+        """Writes the first ``count`` batched objects (one segment)."""
+        if not count:
+            return
+        keys = list(self._batch)[:count]
+        batch = {key: self._batch.pop(key) for key in keys}
+        self.store.write_rebuilt(
+            self.generation, keys, [docs for docs in batch.values() if docs]
+        )
 
     @contextmanager
     def searcher(self):

@@ -3,6 +3,7 @@ suite: languages, rebuilds, concurrent writers, broken indexes."""
 
 import logging
 import multiprocessing
+import random
 import shutil
 import threading
 import uuid
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from modelsearch.query import MATCH_ALL, Fuzzy
+from modelsearch.query import MATCH_ALL, Fuzzy, Phrase
 from modelsearch.test.testapp.models import AdvertWithCustomUUIDPrimaryKey
 from wagtail.models import Locale, Page
 
@@ -432,3 +433,67 @@ def test_search_before_any_index_exists_is_empty(backend, caplog):
         assert backend.search("indexed", Page.objects.all()).count() == 0
 
     assert "missing" in caplog.text
+
+
+# Rebuild writing
+
+
+def test_rebuild_pool_gives_whoosh_its_postings_sorted_across_spills():
+    from whoosh.filedb.filestore import RamStorage
+
+    from search.backends.whoosh import _TermPool
+
+    rng = random.Random(3)
+    postings = []
+    for docnum in range(300):
+        for word in rng.sample(["alpha", "beta", "gamma", "delta", "eps"], 3):
+            value = rng.choice([b"", b"\x01\x02", None])
+            postings.append(("body", word.encode(), docnum, float(docnum % 5), value))
+        postings.append(("id", str(docnum).encode(), docnum, 1.0, None))
+    # A posting out of document order, as a merge of segments could give.
+    postings.append(("body", b"alpha", 7, 2.0, b"\x03"))
+    storage = RamStorage()
+    pool = _TermPool(storage, limitmb=0.005)  # a few KB: spills many runs
+    for posting in postings:
+        pool.add(posting)
+    assert pool._runs, "the pool should have written runs to disk"
+
+    written = list(pool.iter_postings())
+    pool.cleanup()
+
+    expected = sorted(
+        ((f, t, d, w, v or None) for f, t, d, w, v in postings),
+        key=lambda p: (p[0], p[1], p[2]),
+    )
+    assert [p[:3] for p in written] == [p[:3] for p in expected]
+    assert sorted(written, key=repr) == sorted(expected, key=repr)
+    assert list(storage.list()) == []
+
+
+@pytest.mark.django_db
+def test_a_rebuild_in_many_batches_leaves_one_segment_that_finds_everything(
+    whoosh_default, backend, monkeypatch
+):
+    from search.backends import whoosh as whoosh_backend
+
+    words = ["amber", "birch", "cedar", "delta", "ember", "fjord", "grove", "heron"]
+    words += ["indigo", "juniper", "kelp", "lumen", "maple", "nectar", "onyx"]
+    pages = indexed_pages(backend, *[(f"Invoice question {w}", "en") for w in words])
+    monkeypatch.setattr(whoosh_backend, "REBUILD_BATCH", 4)
+    monkeypatch.setattr(whoosh_backend, "REBUILD_POOL_MB", 0.01)
+
+    call_command("update_index", backend_name="default", stdout=StringIO())
+
+    reset_process_state()
+    _, ix = backend.get_index_for_model(Page).store.open_live()
+    assert len(ix._segments()) == 1
+    everything = Page.objects.all()
+    assert backend.search("invoice", everything).count() == len(words)
+    for word, expected in zip(words, pages, strict=True):
+        assert [p.pk for p in backend.search(word, everything)] == [expected.pk]
+    assert backend.search(Phrase("invoice question"), everything).count() == len(words)
+    assert backend.search(Phrase("question invoice"), everything).count() == 0
+    ids = sorted(p.pk for p in pages)
+    middle = ids[len(ids) // 2]
+    found = backend.search(MATCH_ALL, Page.objects.filter(pk__gte=middle))
+    assert sorted(p.pk for p in found) == [pk for pk in ids if pk >= middle]
