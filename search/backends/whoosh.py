@@ -875,6 +875,7 @@ class _Reader:
         self.close()
         _, ix = self.store.open_live()
         self._stat = self.store.pointer_stat()
+        # whoosh_vector scores with this model's formula and parameters.
         self._searcher = ix.searcher(weighting=BM25F())
 
     def close(self):
@@ -1670,7 +1671,7 @@ class WhooshSearchResults(BaseSearchResults):
 
     def _hits(self, searcher, query, filter_query):
         sortedby = self.query_compiler.sort_facets()
-        if sortedby is None and whoosh_vector.supported(searcher):
+        if sortedby is None:
             docnums, scores, total = whoosh_vector.top_documents(
                 searcher, query, filter_query, self.stop
             )
@@ -1681,23 +1682,14 @@ class WhooshSearchResults(BaseSearchResults):
                     docnums[self.start :], scores[self.start :], strict=True
                 )
             ]
-        # Without block-quality skipping the one pass also counts every match, so
-        # the count() that follows a page of results costs nothing (see _do_count).
+        # Sorted by fields, not scored: Whoosh's sorting collector sees every match,
+        # so the count() that follows a page of results costs nothing (see _do_count).
         results = searcher.search(
-            query,
-            filter=filter_query,
-            limit=self.stop,
-            sortedby=sortedby,
-            terms=False,
-            optimize=False,
+            query, filter=filter_query, limit=self.stop, sortedby=sortedby, terms=False
         )
         if results.has_exact_length():
             self.query_compiler.known_total = len(results)
-        scored = sortedby is None
-        return [
-            (hit["pk"], float(hit.score) if scored and hit.score is not None else None)
-            for hit in results[self.start : self.stop]
-        ]
+        return [(hit["pk"], None) for hit in results[self.start : self.stop]]
 
     def _do_search(self):
         hits = self._execute(self._hits, [])
@@ -1730,13 +1722,7 @@ class WhooshSearchResults(BaseSearchResults):
             return max(total, 0)
 
         def count(searcher, query, filter_query):
-            if whoosh_vector.supported(searcher):
-                return whoosh_vector.top_documents(searcher, query, filter_query, 0)[2]
-            return len(
-                searcher.search(
-                    query, filter=filter_query, limit=None, scored=False, terms=False
-                )
-            )
+            return whoosh_vector.top_documents(searcher, query, filter_query, 0)[2]
 
         total = self._execute(count, 0) - self.start
         if self.stop is not None:

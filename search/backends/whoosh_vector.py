@@ -28,7 +28,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.scoring import BM25F
+from whoosh.scoring import bm25
 from whoosh.util.numeric import byte_to_length
 
 # Decoded term postings kept per warm searcher, counted in postings: about 16 bytes
@@ -79,9 +79,9 @@ class _State:
         for leaf, offset in self.leaves:
             reader = leaf.reader()
             if reader.has_deletions():
-                count = reader.doc_count_all()
-                gone = [d for d in range(count) if reader.is_deleted(d)]
-                live[np.asarray(gone, dtype=np.int64) + offset] = False
+                # The set Whoosh's own postings() filters deleted documents with.
+                gone = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
+                live[gone + offset] = False
         self.live = live
 
 
@@ -90,11 +90,6 @@ def _state(searcher) -> _State:
     if state is None:
         state = searcher.__dict__["_kb_vector"] = _State(searcher)
     return state
-
-
-def supported(searcher) -> bool:
-    """Vector scoring reproduces Whoosh's BM25F only."""
-    return type(searcher.weighting) is BM25F and not searcher.weighting._field_B
 
 
 # --- Term postings -------------------------------------------------------------------
@@ -201,13 +196,14 @@ def _term(state: _State, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
     ids = np.concatenate(all_ids) if all_ids else empty[0]
     weights = np.concatenate(all_weights) if all_weights else empty[1]
     if field.scorable:
-        model = searcher.weighting
-        idf = searcher.idf(fieldname, btext)
-        avgfl = searcher.avg_field_length(fieldname) or 1
-        lengths = _lengths(state, fieldname)[ids]
-        k1, b = model.K1, model.B
-        scores = idf * (
-            (weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl))
+        # Whoosh's own formula, on arrays (the searcher's weighting is BM25F).
+        scores = bm25(
+            searcher.idf(fieldname, btext),
+            weights,
+            _lengths(state, fieldname)[ids],
+            searcher.avg_field_length(fieldname) or 1,
+            searcher.weighting.B,
+            searcher.weighting.K1,
         )
     else:
         scores = weights
