@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from tests import factories
 
@@ -51,3 +52,17 @@ def demo_content(tmp_path) -> Path:
     target = tmp_path / "content"
     shutil.copytree(DEMO_CONTENT, target)
     return target
+
+
+@pytest.fixture
+def site_afternoon(settings):
+    """Put the site in a time zone where it is now between 12:00 and 13:59.
+
+    Reports count days in the site's time zone, so a test that records events
+    "a few minutes ago" and expects them under today would fail just after
+    midnight; in the afternoon, the last twelve hours and the next ten are today.
+    """
+    offset = 12 - timezone.now().hour  # timezone.now() is in UTC: -11..+12 hours
+    # Etc/GMT names invert the sign: Etc/GMT-12 is UTC+12.
+    settings.TIME_ZONE = "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"
+    return settings.TIME_ZONE

@@ -61,7 +61,7 @@ def searched(journey, at, query, results=3, **kwargs):
 
 
 @pytest.fixture
-def history(articles):
+def history(articles, site_afternoon):
     """Today: 3 journeys on the web, 1 in the widget; 12 days ago: 1 rolled up."""
     reset, refund = articles["reset"], articles["refund"]
     now = timezone.now() - timedelta(minutes=30)
@@ -87,8 +87,8 @@ def history(articles):
     old = now - timedelta(days=12)
     s = searched("o-1", old, "refund")
     add("click", "o-1", old, article=refund, search_id=s.search_id, rank=1)
-    rollups_rebuild(day_from=old.date(), day_to=old.date())
-    return {"today": timezone.localdate(), "old": old.date()}
+    rollups_rebuild(day_from=timezone.localdate(old), day_to=timezone.localdate(old))
+    return {"today": timezone.localdate(), "old": timezone.localdate(old)}
 
 
 def get_csv(client, url, **params):

@@ -355,7 +355,9 @@ def test_rebuild_command_defaults_and_rejects_bad_dates(articles, now):
 
 
 @pytest.mark.django_db
-def test_live_figures_are_cached_for_the_configured_seconds(settings, articles, now):
+def test_live_figures_are_cached_for_the_configured_seconds(
+    settings, articles, site_afternoon
+):
     settings.KB_ROLLUP_LIVE_CACHE_SECONDS = 60
     today = timezone.localdate()
     search("j-1", timezone.now() - timedelta(minutes=5))

@@ -48,19 +48,19 @@ def journey(name, at, article, ending, channel="web", locale="en"):
 
 
 @pytest.fixture
-def history(category):
+def history(category, site_afternoon):
     article = factories.article(category, title="Refunds", slug="refunds")
     now = timezone.now()
     old = now - timedelta(days=10)
     journey("old-1", old, article, "resolved")
     journey("old-2", old, article, "ticket")
-    rollups_rebuild(day_from=old.date(), day_to=old.date())
+    rollups_rebuild(day_from=timezone.localdate(old), day_to=timezone.localdate(old))
     recent = now - timedelta(minutes=40)
     journey("new-1", recent, article, "resolved", channel="widget")
     journey("new-2", recent, article, "inferred", channel="widget")
     journey("new-3", recent, article, "ticket", channel="bot", locale="sv")
     journey("new-4", recent, article, "abandoned")
-    return {"old": old.date(), "today": timezone.localdate()}
+    return {"old": timezone.localdate(old), "today": timezone.localdate()}
 
 
 @pytest.mark.django_db
