@@ -9,6 +9,8 @@ stamp file this module rewrites when something else that shapes results changes
 costs two small file reads per search, so a change made in one gunicorn worker is
 seen at once by all the others; stale entries simply stop being asked for.
 
+Small lookups every search makes (`cached_lookup`) are kept the same way, apart.
+
 Only the pure result is cached: the `search_id` and event recording happen per
 request in the callers, on a copy of the cached result.
 """
@@ -78,6 +80,10 @@ class ResultCache:
 _MISSING = object()
 DEFAULT_SIZE = 1024
 results = ResultCache(DEFAULT_SIZE)
+# The small lookups every search makes (its locale, synonyms, promotions, the base
+# query of visible articles): kept apart from results, so that neither evicts the
+# other and the result cache's hit counts stay about results.
+lookups = ResultCache(256)
 
 
 def _stamp_path() -> Path:
@@ -137,12 +143,22 @@ def _copy(value):
 
 
 def cached_result(func):
-    """Caches a keyword-only selector's return value per arguments and change token."""
+    """Caches a keyword-only selector's return value per arguments and change token,
+    in the result cache (KB_SEARCH_CACHE_SIZE entries; none when it is 0)."""
+    return _cached(func, results, sized=True)
 
+
+def cached_lookup(func):
+    """Like `cached_result`, for a small lookup a search makes each time it runs."""
+    return _cached(func, lookups, sized=False)
+
+
+def _cached(func, store: ResultCache, *, sized: bool):
     @functools.wraps(func)
     def wrapper(**kwargs):
-        results.size = getattr(settings, "KB_SEARCH_CACHE_SIZE", DEFAULT_SIZE)
-        if results.size <= 0:
+        if sized:
+            store.size = getattr(settings, "KB_SEARCH_CACHE_SIZE", DEFAULT_SIZE)
+        if store.size <= 0:
             return func(**kwargs)
         # Read the token before computing: a change made meanwhile then leaves this
         # result under the old token, where nobody asks for it.
@@ -152,10 +168,10 @@ def cached_result(func):
             change_token(backend_name if isinstance(backend_name, str) else "default"),
             tuple(sorted((name, _argument_key(v)) for name, v in kwargs.items())),
         )
-        value = results.get(key)
+        value = store.get(key)
         if value is _MISSING:
             value = func(**kwargs)
-            results.put(key, value)
+            store.put(key, value)
         return _copy(value)
 
     wrapper.uncached = func

@@ -19,8 +19,8 @@ from modelsearch.query import And, Boost, Fuzzy, Not, Or, Phrase, PlainText
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.models import Locale, Page
 
-from articles.models import ArticleKind, ArticlePage, CategoryPage
-from articles.selectors import article_list_live, default_locale
+from articles.models import ArticleKind, ArticlePage, CategoryPage, HelpCenterPage
+from articles.selectors import article_list_live, default_locale, locale_get
 from search.analysis import highlight_passage, language_group, query_clauses
 from search.answer import (
     PROMOTED_CONFIDENCE,
@@ -32,7 +32,7 @@ from search.answer import (
     confidence_from_features,
     passage_best,
 )
-from search.cache import cached_result
+from search.cache import cached_lookup, cached_result
 from search.models import Synonym
 
 QUERY_MAX_LENGTH = 500
@@ -85,6 +85,13 @@ class SearchResult:
     fallback_locale: str | None = None
 
 
+@cached_lookup
+def search_locale(*, language_code: str) -> Locale | None:
+    """The locale a search in ``language_code`` runs in, None when the site has no
+    such locale; kept with the cached results, so a search does not look it up."""
+    return locale_get(language_code=language_code)
+
+
 def query_normalize(query: str) -> str:
     """Collapses whitespace: the form echoed back to the customer and, lower-cased,
     matched by promotions (reports group queries by feedback.services.query_normalise)."""
@@ -133,8 +140,7 @@ def _synonym_variants(text: str, locale: Locale) -> list[str]:
     """Rewrites of `text` with a synonym group's phrase swapped for its alternatives."""
     lowered = f" {text.lower()} "
     variants: list[str] = []
-    for group in Synonym.objects.filter(locale=locale):
-        terms = group.term_list()
+    for terms in _synonym_groups(locale=locale):
         for term in terms:
             if f" {term} " in lowered:
                 for alternative in terms:
@@ -181,11 +187,24 @@ def _text_query(
     return query
 
 
+@cached_lookup
+def _synonym_groups(*, locale: Locale) -> list[list[str]]:
+    """The writer-edited synonym groups of a locale (kept until synonyms change)."""
+    return [group.term_list() for group in Synonym.objects.filter(locale=locale)]
+
+
 def _visible(locale: Locale, *, include_internal: bool = False):
     """Live articles of a locale; internal (agents-only) ones only when asked for.
 
     The audience is a FilterField, so the backend applies the filter inside the index.
     """
+    return _visible_articles(locale=locale, include_internal=include_internal).all()
+
+
+@cached_lookup
+def _visible_articles(*, locale: Locale, include_internal: bool):
+    # Kept (unevaluated) until pages or view restrictions change: Wagtail's public()
+    # reads every view restriction each time it builds the query.
     return (
         article_list_live(locale=locale, include_internal=include_internal)
         .select_related("locale")
@@ -276,12 +295,20 @@ def _did_you_mean(parsed: ParsedQuery, articles: list[ArticlePage]) -> str | Non
     return " ".join(words) if changed else None
 
 
+@cached_lookup
+def _promotions() -> dict[str, list[int]]:
+    """Promoted page ids by query string, in order (kept until promotions change)."""
+    promoted: dict[str, list[int]] = {}
+    for query_string, page_id in SearchPromotion.objects.order_by(
+        "sort_order", "pk"
+    ).values_list("query__query_string", "page_id"):
+        if page_id is not None:  # not an external-link promotion
+            promoted.setdefault(query_string, []).append(page_id)
+    return promoted
+
+
 def _promoted(query: str, locale: Locale, qs) -> list[ArticlePage]:
-    page_ids = list(
-        SearchPromotion.objects.filter(query__query_string=query.lower())
-        .order_by("sort_order")
-        .values_list("page_id", flat=True)
-    )
+    page_ids = _promotions().get(query.lower())
     if not page_ids:
         return []
     by_id = {a.pk: a for a in qs.filter(pk__in=page_ids)}
@@ -289,11 +316,30 @@ def _promoted(query: str, locale: Locale, qs) -> list[ArticlePage]:
 
 
 def _parents(articles: list[ArticlePage]) -> dict[str, Page]:
-    """The categories of a page of hits, in one query, by path."""
+    """The categories of a page of hits, by path."""
     paths = {a.path[: -Page.steplen] for a in articles}
+    known = _sections()
+    missing = paths - known.keys()
+    if not missing:
+        return known
+    return {
+        **known,
+        **{
+            p.path: p
+            for p in Page.objects.filter(path__in=missing).only("path", "title", "slug")
+        },
+    }
+
+
+@cached_lookup
+def _sections() -> dict[str, Page]:
+    """Help-center homes and categories by path (kept until pages change): the
+    parents of almost every article, which other parents are looked up beside."""
     return {
         p.path: p
-        for p in Page.objects.filter(path__in=paths).only("path", "title", "slug")
+        for p in Page.objects.type(HelpCenterPage, CategoryPage).only(
+            "path", "title", "slug"
+        )
     }
 
 
@@ -434,8 +480,10 @@ def article_suggest(
     prefix = query_normalize(prefix)
     if not prefix:
         return []
+    # Only what a suggestion shows: a title and a URL, not the bodies.
+    visible = _visible(locale, include_internal=include_internal)
     return list(
-        _visible(locale, include_internal=include_internal).autocomplete(
+        visible.only("title", "url_path", "locale").autocomplete(
             prefix, fields=["title"], operator="and"
         )[:limit]
     )

@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from articles.models import ArticleKind
-from articles.selectors import locale_get
 from feedback.models import Channel
 from feedback.services import search_record
 from kb_site.api.errors import ApiError
@@ -16,6 +15,7 @@ from search.selectors import (
     SearchQueryError,
     article_search,
     article_suggest,
+    search_locale,
 )
 
 LOCALE_CHOICES = [code for code, _name in settings.WAGTAIL_CONTENT_LANGUAGES]
@@ -27,7 +27,7 @@ class _LocaleField(serializers.ChoiceField):
 
 
 def _locale(code: str):
-    locale = locale_get(language_code=code)
+    locale = search_locale(language_code=code)
     if locale is None:
         raise ApiError(
             f"The help center has no content in '{code}' yet.",

@@ -6,7 +6,7 @@ import multiprocessing
 import pytest
 from django.core.management import call_command
 from wagtail.contrib.search_promotions.models import Query, SearchPromotion
-from wagtail.models import Locale
+from wagtail.models import Locale, PageViewRestriction
 
 from articles.models import ArticlePage
 from feedback.models import Event
@@ -153,6 +153,36 @@ def test_a_promotion_change_is_seen_at_once(en):
     assert titles(article_search(query="password", locale=english())) == [
         "Reset your password"
     ]
+
+
+def test_a_view_restriction_hides_pages_at_once_and_lifting_it_shows_them(en):
+    def found():
+        return (
+            titles(article_search(query="password", locale=english())),
+            [a.title for a in article_suggest(prefix="reset", locale=english())],
+        )
+
+    assert found() == (["Reset your password"], ["Reset your password"])
+    restriction = PageViewRestriction.objects.create(
+        page=en["account"], restriction_type="password", password="staff only"
+    )
+    # The restriction is on the category: the articles under it are private too.
+    assert found() == ([], [])
+
+    restriction.delete()
+    assert found() == (["Reset your password"], ["Reset your password"])
+
+
+def test_a_renamed_category_is_seen_at_once_in_the_hits(en):
+    hit = article_search(query="password", locale=english()).hits[0]
+    assert (hit.category, hit.category_slug) == ("Account", "account")
+    account = en["account"]
+    account.title, account.slug = "Your account", "your-account"
+    account.save_revision().publish()
+
+    hit = article_search(query="password", locale=english()).hits[0]
+    assert (hit.category, hit.category_slug) == ("Your account", "your-account")
+    assert hit.url == "/en/your-account/reset-your-password/"
 
 
 def test_suggestions_are_cached_and_follow_publishing(en):
