@@ -455,7 +455,7 @@ def term_spans(text: str, group: str, wanted: set[str]) -> list[tuple[int, int, 
 
     Equal to filtering ``index_tokens``, but a text without CJK is analysed only once
     per distinct word, and then scanned for the few words that matter."""
-    if _CJK_RE.search(text):
+    if not text.isascii() and _CJK_RE.search(text):
         return [
             (start, end, term)
             for term, start, end in index_tokens(text, group)
@@ -485,15 +485,23 @@ _APOSTROPHE_WORD_RE = re.compile(
     rf"[^\W_{_CJK_CHARS}]+(?:['\u2019][^\W_{_CJK_CHARS}]+)+"
 )
 _COMBINING_RE = re.compile(r"[\u0300-\u036f]")
+# Every ASCII character that is not a letter or digit (so also "_"), as a space.
+_ASCII_SEPARATORS = str.maketrans(
+    {chr(code): " " for code in range(128) if not chr(code).isalnum()}
+)
 
 
 def _candidate_words(text: str) -> set[str]:
     """Every word token of a text without CJK, and perhaps some pieces of words
     ("don" of "don't"), which `_is_token` then turns away: three times cheaper than
     scanning with `_TOKEN_RE`."""
-    if _COMBINING_RE.search(text):
+    if text.isascii():
+        # The pieces _PIECE_RE finds, split out by str.translate: 2.5 times faster.
+        words = set(text.translate(_ASCII_SEPARATORS).split())
+    elif _COMBINING_RE.search(text):
         return {word for _, word in _TOKEN_RE.findall(text)}
-    words = set(_PIECE_RE.findall(text))
+    else:
+        words = set(_PIECE_RE.findall(text))
     if "'" in text or "\u2019" in text:
         words.update(_APOSTROPHE_WORD_RE.findall(text))
     return words
