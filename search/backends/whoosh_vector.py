@@ -254,23 +254,42 @@ def _evaluate(state: _State, query) -> tuple[np.ndarray, np.ndarray]:
     if (kind is wq.Or and not query.minmatch and query.scale is None) or (
         kind is wq.And
     ):
-        parts = [_evaluate(state, sub) for sub in query.subqueries]
-        if not parts:
-            return np.zeros(state.size, dtype=bool), np.zeros(state.size)
-        mask = parts[0][0].copy()
-        scores = parts[0][1].copy()
-        for sub_mask, sub_scores in parts[1:]:
-            if kind is wq.Or:
-                mask |= sub_mask
-            else:
-                mask &= sub_mask
-            scores += sub_scores
-        if kind is wq.And:
-            scores[~mask] = 0.0  # a partial match must not add to an enclosing OR
-        if query.boost != 1.0:
-            scores *= query.boost
-        return mask, scores
+        return _combine(state, query, kind is wq.And)
     return _matched_by_whoosh(state, query)
+
+
+def _combine(state: _State, query, every: bool) -> tuple[np.ndarray, np.ndarray]:
+    """An AND (``every``) or a plain OR: scores summed over the subqueries that match.
+
+    Terms are added straight into the result at their own documents, not through a
+    vector over all documents each (most of a query's subqueries are terms)."""
+    subqueries = query.subqueries
+    scores = np.zeros(state.size, dtype=np.float64)
+    if every:
+        matched = np.zeros(state.size, dtype=np.int32)  # subqueries each matches
+    else:
+        mask = np.zeros(state.size, dtype=bool)
+    for sub in subqueries:
+        if type(sub) is wq.Term:
+            ids, base = _term(state, sub.fieldname, sub.text)
+            scores[ids] += base * sub.boost if sub.boost != 1.0 else base
+            if every:
+                matched[ids] += 1
+            else:
+                mask[ids] = True
+            continue
+        sub_mask, sub_scores = _evaluate(state, sub)
+        scores += sub_scores
+        if every:
+            matched += sub_mask
+        else:
+            mask |= sub_mask
+    if every:
+        mask = matched == len(subqueries) if subqueries else matched > 0
+        scores[~mask] = 0.0  # a partial match must not add to an enclosing OR
+    if query.boost != 1.0:
+        scores *= query.boost
+    return mask, scores
 
 
 def _allowed_mask(state: _State, allowed) -> np.ndarray:
