@@ -185,6 +185,18 @@ def test_a_renamed_category_is_seen_at_once_in_the_hits(en):
     assert hit.url == "/en/your-account/reset-your-password/"
 
 
+def test_a_locale_added_is_searchable_at_once(en, client):
+    Locale.objects.filter(language_code="sv").delete()
+
+    def search_in_swedish():
+        return client.get("/api/v1/search", {"q": "lösenord", "locale": "sv"})
+
+    assert search_in_swedish().json()["error"]["code"] == "unknown_locale"
+    Locale.objects.create(language_code="sv")
+    response = search_in_swedish()
+    assert response.status_code == 200 and response.json()["count"] == 0
+
+
 def test_suggestions_are_cached_and_follow_publishing(en):
     assert [a.title for a in article_suggest(prefix="gif", locale=english())] == []
     factories.article(en["account"], title="Gift cards", slug="gift-cards")
