@@ -1185,7 +1185,12 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         )
 
     def _pk_target(self) -> _Target:
-        if _KIND_BY_TYPE.get(self.queryset.model._meta.pk.get_internal_type()) == "int":
+        pk = self.queryset.model._meta.pk
+        # A multi-table child's pk is its parent link (a OneToOneField): ranges must
+        # compare the parent's integer ids, not their strings ("7" > "10").
+        while pk.is_relation:
+            pk = pk.target_field
+        if _KIND_BY_TYPE.get(pk.get_internal_type()) == "int":
             return _Target("pkn", "int")
         return _Target("pk", "str")
 
