@@ -894,6 +894,7 @@ def _write_in_parallel(writer, keys, documents, procs: int):
         children = [_SegmentProcess(writer, part) for part in parts[:-1]]
         started = time.monotonic()
         _add_documents(writer, parts[-1])
+        own = writer._finalize_segment()
         # A child has as much to write as this process: one that takes many times
         # as long is stuck, and the rebuild fails rather than wait for ever.
         patience = CHILD_PATIENCE * (time.monotonic() - started) + CHILD_PATIENCE_S
@@ -904,8 +905,7 @@ def _write_in_parallel(writer, keys, documents, procs: int):
         writer.cancel()
         raise
     # SegmentWriter.commit(merge=False), with the children's segments before ours.
-    finalsegments = writer._merge_segments(None, None, False) + segments
-    finalsegments.append(writer._finalize_segment())
+    finalsegments = writer._merge_segments(None, None, False) + segments + [own]
     writer._commit_toc(finalsegments)
     writer._finish()
     return len(parts)
