@@ -6,12 +6,14 @@ import os
 import random
 import time
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from modelsearch.query import MATCH_ALL, Phrase
 from wagtail.models import Locale
 from wagtail.search.backends import get_search_backend
+from whoosh import index as whoosh_index
 
 from articles.models import ArticlePage
 from search.backends import whoosh as whoosh_backend
@@ -244,3 +246,46 @@ def test_a_save_during_a_two_process_rebuild_is_not_overwritten(
     assert backend.search("shipping", everything).count() == 0
     assert backend.search("invoice", everything).count() == len(articles) - 1
     assert backend.search(MATCH_ALL, everything).count() == len(articles)
+
+
+def _rebuild_with_a_stuck_child(folder: str, child_pids):
+    """update_index's part: a parallel write whose child never finishes."""
+
+    def stuck(*args, **kwargs):
+        child_pids.put(os.getpid())
+        time.sleep(600)
+
+    whoosh_backend.SegmentWriter = stuck  # in this forked process only
+    ix = whoosh_index.create_in(folder, whoosh_backend._schema())
+    writer = whoosh_backend._rebuild_writer(ix, timeout=5)
+    documents = [
+        [{"pk": str(n), "owner": str(n), "kind": "p", "lang": "en", "tx.en.t": "x"}]
+        for n in range(10)
+    ]
+    whoosh_backend._write_in_parallel(writer, [], documents, procs=2)
+
+
+def test_a_killed_rebuild_takes_its_writing_children_with_it(tmp_path):
+    context = multiprocessing.get_context("fork")
+    child_pids = context.Queue()
+    rebuild_process = context.Process(
+        target=_rebuild_with_a_stuck_child, args=(str(tmp_path), child_pids)
+    )
+    rebuild_process.start()
+    child_pid = child_pids.get(timeout=60)
+
+    rebuild_process.kill()  # as a SIGKILL of update_index would
+    rebuild_process.join()
+
+    deadline = time.monotonic() + 30
+    while _running(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(child_pid), "the writing child outlived update_index"
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in {"Z", "X"}  # a zombie has ended; only its parent may reap it
