@@ -164,6 +164,34 @@ def test_a_rebuild_in_three_processes_finds_exactly_what_one_process_finds(
     assert answers(corpus) == one_process
 
 
+@pytest.mark.django_db
+def test_a_two_process_rebuild_in_many_batches_is_merged_into_one_segment(
+    settings, corpus, monkeypatch
+):
+    monkeypatch.setattr(whoosh_backend, "PARALLEL_MIN_DOCUMENTS", 2)
+    monkeypatch.setattr(whoosh_backend, "REBUILD_BATCH", 6)
+    # Compared with one process in the same batches: a merged segment's field length
+    # totals add up Whoosh's one-byte (rounded) document lengths, so long CJK fields
+    # score a little differently than in an index written in one batch.
+    rebuild(settings, procs=1)
+    one_process = answers(corpus)
+    parallel_writes = []
+    write_in_parallel = whoosh_backend._write_in_parallel
+    monkeypatch.setattr(
+        whoosh_backend,
+        "_write_in_parallel",
+        lambda *args, **kwargs: (
+            parallel_writes.append(len(args[2])) or write_in_parallel(*args, **kwargs)
+        ),
+    )
+
+    rebuild(settings, procs=2)
+
+    assert len(parallel_writes) > 3
+    assert live_segments() == 1
+    assert answers(corpus) == one_process
+
+
 def _fail_in_the_child(*args, **kwargs):
     raise RuntimeError("disk full in the child")
 
