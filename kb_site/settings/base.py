@@ -1,5 +1,7 @@
 """Settings shared by every environment; integrations are switched on by env vars."""
 
+import os
+
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -142,10 +144,16 @@ WAGTAILADMIN_BASE_URL = env_str("KB_BASE_URL", "http://127.0.0.1:8000")
 # Search: the embedded Whoosh index by default; beyond one machine, Wagtail's own
 # Elasticsearch/OpenSearch backends or its database backend (on PostgreSQL), chosen here only.
 KB_SEARCH_BACKEND = env_str("KB_SEARCH_BACKEND", "whoosh")
+# Processes that write the Whoosh index at once during `update_index` (one segment
+# each); 1 writes in the update_index process only.
+KB_SEARCH_REBUILD_PROCS = int(
+    env_str("KB_SEARCH_REBUILD_PROCS", str(min(2, os.cpu_count() or 1)))
+)
 _SEARCH_BACKENDS = {
     "whoosh": {
         "BACKEND": "search.backends.whoosh",
         "PATH": KB_DATA_DIR / "search-index",
+        "REBUILD_PROCS": KB_SEARCH_REBUILD_PROCS,
     },
     "database": {
         "BACKEND": "wagtail.search.backends.database",

@@ -14,17 +14,22 @@ are stored in child documents (Whoosh nested documents), so that several lookups
 one relation must hold for the same related object, as in the ORM.
 """
 
+import ctypes
 import datetime
 import heapq
 import logging
+import multiprocessing
 import os
 import pickle
 import random
 import re
 import shutil
+import signal
 import struct
+import sys
 import threading
 import time
+import traceback
 import uuid
 from array import array
 from collections import OrderedDict, defaultdict
@@ -70,6 +75,7 @@ from whoosh.codec import whoosh3
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.scoring import BM25F
+from whoosh.writing import SegmentWriter
 
 from search import analysis
 from search.backends import whoosh_vector
@@ -88,12 +94,20 @@ BUILDING_STALE_AFTER = 15 * 60
 # the rebuild must not overwrite what those saves wrote with what it read earlier.
 TOUCHED_FILE = "TOUCHED"
 # A rebuild writes its documents in batches of this many objects: each batch is one
-# segment, and fewer segments need less merging at the end. The last batch takes
-# whatever remains (up to twice this), so a rebuild of up to 2 * REBUILD_BATCH objects
-# is written as one segment and needs no merge at all.
+# segment per process (REBUILD_PROCS), and fewer segments need less merging at the
+# end. The last batch takes whatever remains (up to twice this), so a rebuild of up to
+# 2 * REBUILD_BATCH objects is written as one segment per process and needs no merge.
 REBUILD_BATCH = 10_000
 # Memory (estimated, in MB) a rebuild's postings may take before they go to disk.
 REBUILD_POOL_MB = 384
+# A rebuild's batch of at least this many documents is split between the backend's
+# REBUILD_PROCS processes (one segment each); a smaller one is not worth a fork.
+PARALLEL_MIN_DOCUMENTS = 500
+# A child writing part of a rebuild may take this many times as long as the rebuilding
+# process took for its own part, plus this many seconds, before it counts as stuck.
+CHILD_PATIENCE = 10
+CHILD_PATIENCE_S = 60
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 MAX_FILTER_STRING = 2000
 DB_CHUNK = 500
 
@@ -788,8 +802,10 @@ class _IndexStore:
             return set()
         return set(text.splitlines())
 
-    def write_rebuilt(self, generation: str, keys, documents):
-        """Writes a rebuild's batch, leaving out objects that live saves wrote since."""
+    def write_rebuilt(self, generation: str, keys, documents, procs: int = 1) -> int:
+        """Writes a rebuild's batch, leaving out objects that live saves wrote since;
+        with ``procs`` > 1, as that many segments written at once. Returns the number
+        of segments written."""
         ix = self.open(generation)
         writer = _rebuild_writer(ix, self.lock_timeout)
         # Read under the write lock: a save noted after this waits for the lock and
@@ -797,13 +813,18 @@ class _IndexStore:
         touched = self.touched(generation)
         keys = [key for key in keys if key not in touched]
         documents = [docs for docs in documents if docs[0]["owner"] not in touched]
+        if procs > 1 and len(documents) >= max(PARALLEL_MIN_DOCUMENTS, procs):
+            return _write_in_parallel(writer, keys, documents, procs)
         _write(ix, keys, documents, self.lock_timeout, merge=False, writer=writer)
+        return 1 if documents else 0
 
-    def optimize(self, generation: str):
+    def optimize(self, generation: str, segments: int = 1):
+        """Merges a rebuilt generation into one segment if it has more than
+        ``segments`` (searches are exact on several segments, and merging the ones a
+        batch's processes wrote at once would cost a good part of a rebuild)."""
         ix = self.open(generation)
-        with ix.reader() as reader:
-            if reader.is_atomic():
-                return  # a single segment already
+        if len(ix._segments()) <= max(segments, 1):
+            return
         writer = _rebuild_writer(ix, self.lock_timeout)
         writer.commit(optimize=True)
 
@@ -827,23 +848,150 @@ def _write_atomically(folder: Path, filename: str, text: str, sync: bool = True)
 
 
 def _write(ix, keys, documents, lock_timeout, merge=True, writer=None):
-    groups = {docs[0]["lang"] for docs in documents}
     writer = writer or _open_writer(ix, lock_timeout)
     try:
-        _ensure_text_fields(writer, groups)
+        _ensure_text_fields(writer, {docs[0]["lang"] for docs in documents})
         for key in keys:
             writer.delete_by_term("owner", key)
-        for docs in documents:
-            if len(docs) == 1:
-                writer.add_document(**docs[0])
-            else:
-                with writer.group():
-                    for doc in docs:
-                        writer.add_document(**doc)
+        _add_documents(writer, documents)
     except BaseException:
         writer.cancel()
         raise
     writer.commit(merge=merge)
+
+
+def _add_documents(writer, documents):
+    for docs in documents:
+        if len(docs) == 1:
+            writer.add_document(**docs[0])
+        else:
+            with writer.group():
+                for doc in docs:
+                    writer.add_document(**doc)
+
+
+class RebuildProcessError(RuntimeError):
+    """A process writing part of a rebuild failed; the rebuild is abandoned."""
+
+
+def _write_in_parallel(writer, keys, documents, procs: int):
+    """Writes documents as ``procs`` new segments at once and commits them together.
+
+    Whoosh's ``MpWriter(multisegment=True)`` without its job files: forked children
+    inherit the documents and the schema (with the text fields this batch needs), each
+    writes the first parts as a segment with a writer that relies on ``writer``'s lock,
+    and sends the finished segment back; this process writes the last part, then
+    commits every segment in one table of contents, in document order."""
+    size = -(-len(documents) // procs)
+    parts = [
+        documents[start : start + size] for start in range(0, len(documents), size)
+    ]
+    children: list[_SegmentProcess] = []
+    try:
+        _ensure_text_fields(writer, {docs[0]["lang"] for docs in documents})
+        for key in keys:
+            writer.delete_by_term("owner", key)
+        children = [_SegmentProcess(writer, part) for part in parts[:-1]]
+        started = time.monotonic()
+        _add_documents(writer, parts[-1])
+        own = writer._finalize_segment()
+        # A child has as much to write as this process: one that takes many times
+        # as long is stuck, and the rebuild fails rather than wait for ever.
+        patience = CHILD_PATIENCE * (time.monotonic() - started) + CHILD_PATIENCE_S
+        segments = [child.segment(timeout=patience) for child in children]
+    except BaseException:
+        for child in children:
+            child.stop()
+        writer.cancel()
+        raise
+    # SegmentWriter.commit(merge=False), with the children's segments before ours.
+    finalsegments = writer._merge_segments(None, None, False) + segments + [own]
+    writer._commit_toc(finalsegments)
+    writer._finish()
+    return len(parts)
+
+
+class _SegmentProcess:
+    """A forked process writing some of a rebuild's documents as one segment."""
+
+    def __init__(self, writer, documents):
+        context = multiprocessing.get_context("fork")
+        self.connection, child_end = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_write_segment,
+            args=(
+                child_end,
+                os.getpid(),
+                writer.storage,
+                writer.indexname,
+                writer.schema,
+                documents,
+            ),
+            daemon=True,
+        )
+        self.process.start()
+        # The child holds the only writing end now, so a child that dies before it
+        # answers makes recv() raise EOFError instead of waiting for ever.
+        child_end.close()
+
+    def segment(self, timeout: float):
+        """Waits (at most ``timeout`` seconds) for the child's finished segment."""
+        try:
+            if self.connection.poll(timeout):
+                kind, value = self.connection.recv()
+            else:
+                kind, value = "error", f"it was still writing after {timeout:.0f} s"
+                self.process.kill()
+        except EOFError:
+            kind, value = "error", "it ended without sending its segment"
+        finally:
+            self.connection.close()
+        self.process.join()
+        if kind != "segment":
+            raise RebuildProcessError(
+                f"Rebuild process {self.process.pid} failed writing its part of the "
+                f"index (exit code {self.process.exitcode}); the live index is "
+                f"unchanged:\n{value}"
+            )
+        return value
+
+    def stop(self):
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+
+def _write_segment(connection, parent_pid, storage, indexname, schema, documents):
+    # Runs in the forked child, which must not touch the database connections it
+    # inherited: multiprocessing ends it with os._exit, so no atexit handler or
+    # connection teardown runs here.
+    try:
+        _end_with_parent(parent_pid)
+        writer = SegmentWriter(storage.open_index(indexname), _lk=False)
+        writer.schema = schema
+        writer.pool = _TermPool(writer.temp_storage())
+        _add_documents(writer, documents)
+        # Not writer.commit(): the parent commits the segment; and not _finish(),
+        # which would delete the temporary folder the parent shares.
+        connection.send(("segment", writer._finalize_segment()))
+    except BaseException:
+        connection.send(("error", traceback.format_exc()))
+        sys.exit(1)  # the parent reports the traceback
+    finally:
+        connection.close()
+
+
+def _end_with_parent(parent_pid: int):
+    """Has Linux kill this child when the rebuilding process dies (a SIGKILL gives it
+    no chance to stop its children), so no orphan keeps writing."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return  # not Linux: an orphan ends when it finds its pipe closed
+    if os.getppid() != parent_pid:
+        os._exit(1)  # the parent died before prctl took effect
 
 
 class _Reader:
@@ -928,6 +1076,8 @@ class WhooshIndex(BaseIndex):
         self.generation = generation
         self.store = _IndexStore(backend.path / name, backend.lock_timeout)
         self._batch: dict[str, list[dict]] = {}
+        # Segments each of a rebuild's batches was written as.
+        self.written: list[int] = []
 
     def get_key(self):
         """Identifies the index by its root model (its folder name)."""
@@ -996,14 +1146,18 @@ class WhooshIndex(BaseIndex):
         self._flush(len(self._batch))
 
     def _flush(self, count: int):
-        """Writes the first ``count`` batched objects (one segment)."""
+        """Writes the first ``count`` batched objects (one segment per process)."""
         if not count:
             return
         keys = list(self._batch)[:count]
         batch = {key: self._batch.pop(key) for key in keys}
-        self.store.write_rebuilt(
-            self.generation, keys, [docs for docs in batch.values() if docs]
+        written = self.store.write_rebuilt(
+            self.generation,
+            keys,
+            [docs for docs in batch.values() if docs],
+            procs=self.backend.rebuild_procs,
         )
+        self.written.append(written)
 
     @contextmanager
     def searcher(self):
@@ -1038,7 +1192,9 @@ class WhooshIndexRebuilder:
         """Optimises the new generation, makes it live and deletes older ones."""
         store, generation = self.live.store, self.index.generation
         self.index.flush()
-        store.optimize(generation)
+        # One batch's segments (written at once) stay; anything more is merged.
+        written = self.index.written
+        store.optimize(generation, segments=written[0] if len(written) == 1 else 1)
         with store.locked():
             previous = store.current()
             store.publish(generation)
@@ -1185,7 +1341,12 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         )
 
     def _pk_target(self) -> _Target:
-        if _KIND_BY_TYPE.get(self.queryset.model._meta.pk.get_internal_type()) == "int":
+        pk = self.queryset.model._meta.pk
+        # A multi-table child's pk is its parent link (a OneToOneField): ranges must
+        # compare the parent's integer ids, not their strings ("7" > "10").
+        while pk.is_relation:
+            pk = pk.target_field
+        if _KIND_BY_TYPE.get(pk.get_internal_type()) == "int":
             return _Target("pkn", "int")
         return _Target("pk", "str")
 
@@ -1768,8 +1929,10 @@ class WhooshSearchResults(BaseSearchResults):
 class WhooshSearchBackend(BaseSearchBackend):
     """Search backend storing one Whoosh index per root model under ``PATH``.
 
-    Options: ``PATH`` (required, the index folder) and ``LOCK_TIMEOUT`` (seconds a
-    writer waits for another process's write lock, default 60).
+    Options: ``PATH`` (required, the index folder), ``LOCK_TIMEOUT`` (seconds a
+    writer waits for another process's write lock, default 60) and ``REBUILD_PROCS``
+    (processes that write a rebuild's segments at once, default: up to 2 CPUs; 1
+    writes in the rebuilding process only).
     """
 
     index_class = WhooshIndex
@@ -1788,6 +1951,12 @@ class WhooshSearchBackend(BaseSearchBackend):
             raise ImproperlyConfigured("The Whoosh search backend needs a PATH option.")
         self.path = Path(path)
         self.lock_timeout = float(params.pop("LOCK_TIMEOUT", 60))
+        procs = params.pop("REBUILD_PROCS", None)
+        self.rebuild_procs = (
+            min(2, os.cpu_count() or 1) if procs is None else int(procs)
+        )
+        if self.rebuild_procs < 1:
+            raise ImproperlyConfigured("REBUILD_PROCS must be at least 1.")
 
     def change_token(self) -> str:
         """A value that changes whenever a live index of this backend changes, in any

@@ -6,6 +6,7 @@ and the Elasticsearch/OpenSearch settings load Wagtail's backend classes, which 
 ArticlePage and compile the project's filtered queries (no server runs here).
 """
 
+import os
 import runpy
 from pathlib import Path
 
@@ -87,6 +88,17 @@ def test_search_url_and_prefix_reach_the_elasticsearch_backend(monkeypatch, tmp_
         ("es-2", 9200),
     ]
     assert backend.get_index_for_model(ArticlePage).name == "help_wagtailcore_page"
+
+
+@pytest.mark.parametrize(
+    ("env", "procs"),
+    [({}, min(2, os.cpu_count() or 1)), ({"KB_SEARCH_REBUILD_PROCS": "1"}, 1)],
+)
+def test_rebuild_procs_reach_the_whoosh_backend(monkeypatch, tmp_path, env, procs):
+    monkeypatch.delenv("KB_SEARCH_REBUILD_PROCS", raising=False)
+    values = settings_for(monkeypatch, tmp_path, KB_SEARCH_BACKEND="whoosh", **env)
+    with override_settings(WAGTAILSEARCH_BACKENDS=values["WAGTAILSEARCH_BACKENDS"]):
+        assert get_search_backend().rebuild_procs == procs
 
 
 def test_an_unknown_backend_name_is_a_clear_configuration_error(monkeypatch, tmp_path):

@@ -15,12 +15,15 @@ from django.core.management import call_command
 from modelsearch.query import MATCH_ALL, Fuzzy, Phrase
 from modelsearch.test.testapp.models import AdvertWithCustomUUIDPrimaryKey
 from wagtail.models import Locale, Page
+from wagtail.search.backends import get_search_backend
 
+from articles.models import ArticlePage
 from search.backends.whoosh import (
     POINTER_FILE,
     WhooshSearchBackend,
     reset_process_state,
 )
+from tests import factories
 
 
 @pytest.fixture
@@ -230,6 +233,29 @@ def test_descendant_of_filter_runs_in_the_index(backend):
 
     assert results.count() == 1
     assert titles(results) == {"Refunds explained"}
+
+
+@pytest.mark.django_db
+def test_id_ranges_on_a_child_model_compare_numbers_not_strings(home):
+    category = factories.category(home, title="Billing", slug="billing")
+    for number in range(4):
+        factories.article(category, title=f"Invoice question {number}")
+    backend = get_search_backend("default")  # kept current by the page signals
+    ids = sorted(ArticlePage.objects.values_list("pk", flat=True))
+    # Bounds with another number of digits than the ids: as strings, "7" > "10".
+    next_power_of_ten = 10 ** len(str(ids[-1]))
+    for low, high in [(ids[0], next_power_of_ten), (9, ids[-1] + 1)]:
+        articles = ArticlePage.objects.filter(pk__gte=low, pk__lt=high)
+        found = backend.search(MATCH_ALL, articles, order_by_relevance=False)
+
+        assert sorted(hit.pk for hit in found) == sorted(a.pk for a in articles)
+    assert found.count() == articles.count()
+    assert (
+        backend.search(
+            MATCH_ALL, ArticlePage.objects.filter(pk__lt=next_power_of_ten)
+        ).count()
+        == 4
+    )
 
 
 # Incremental indexing
