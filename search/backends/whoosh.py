@@ -850,14 +850,20 @@ def _write_atomically(folder: Path, filename: str, text: str, sync: bool = True)
 def _write(ix, keys, documents, lock_timeout, merge=True, writer=None):
     writer = writer or _open_writer(ix, lock_timeout)
     try:
-        _ensure_text_fields(writer, {docs[0]["lang"] for docs in documents})
-        for key in keys:
-            writer.delete_by_term("owner", key)
+        _replace_keys(writer, keys, documents)
         _add_documents(writer, documents)
     except BaseException:
         writer.cancel()
         raise
     writer.commit(merge=merge)
+
+
+def _replace_keys(writer, keys, documents):
+    """Readies a writer for ``documents``: their languages' text fields exist and
+    what the index held for ``keys`` is deleted."""
+    _ensure_text_fields(writer, {docs[0]["lang"] for docs in documents})
+    for key in keys:
+        writer.delete_by_term("owner", key)
 
 
 def _add_documents(writer, documents):
@@ -888,9 +894,7 @@ def _write_in_parallel(writer, keys, documents, procs: int):
     ]
     children: list[_SegmentProcess] = []
     try:
-        _ensure_text_fields(writer, {docs[0]["lang"] for docs in documents})
-        for key in keys:
-            writer.delete_by_term("owner", key)
+        _replace_keys(writer, keys, documents)
         children = [_SegmentProcess(writer, part) for part in parts[:-1]]
         started = time.monotonic()
         _add_documents(writer, parts[-1])

@@ -264,6 +264,8 @@ def _combine(state: _State, query, every: bool) -> tuple[np.ndarray, np.ndarray]
     Terms are added straight into the result at their own documents, not through a
     vector over all documents each (most of a query's subqueries are terms)."""
     subqueries = query.subqueries
+    if not subqueries:
+        return np.zeros(state.size, dtype=bool), np.zeros(state.size)
     scores = np.zeros(state.size, dtype=np.float64)
     if every:
         matched = np.zeros(state.size, dtype=np.int32)  # subqueries each matches
@@ -285,7 +287,7 @@ def _combine(state: _State, query, every: bool) -> tuple[np.ndarray, np.ndarray]
         else:
             mask |= sub_mask
     if every:
-        mask = matched == len(subqueries) if subqueries else matched > 0
+        mask = matched == len(subqueries)
         scores[~mask] = 0.0  # a partial match must not add to an enclosing OR
     if query.boost != 1.0:
         scores *= query.boost
