@@ -406,15 +406,31 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
 ]
 # Proxies in front of the site that append to X-Forwarded-For (0: use REMOTE_ADDR).
 REST_FRAMEWORK["NUM_PROXIES"] = int(env_str("KB_NUM_PROXIES", "0"))
-# Throttle counters live in files under KB_DATA_DIR, so every gunicorn worker on the
-# machine shares them (a per-process cache would multiply the limits by the workers).
+# What every worker must agree on (throttle and rate-limit counters, invalidation
+# stamps) lives in a shared cache: files under KB_DATA_DIR on one machine (every
+# gunicorn worker there shares them; a per-process cache would multiply the limits
+# by the workers), Redis (KB_CACHE_URL=redis://host:6379/0) for several machines.
+KB_CACHE_URL = env_str("KB_CACHE_URL", "")
+
+
+def _shared_cache(name: str) -> dict:
+    if KB_CACHE_URL:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": KB_CACHE_URL,
+            "KEY_PREFIX": name,
+        }
+    return {
+        "BACKEND": "kb_site.throttle_cache.ThrottleFileCache",
+        "LOCATION": KB_DATA_DIR / "cache" / name,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+
+
 CACHES = {
     **CACHES,
-    "throttle": {
-        "BACKEND": "kb_site.throttle_cache.ThrottleFileCache",
-        "LOCATION": KB_DATA_DIR / "cache" / "throttle",
-        "OPTIONS": {"MAX_ENTRIES": 20000},
-    },
+    "throttle": _shared_cache("throttle"),
+    "shared": _shared_cache("shared"),
 }
 
 # --- reliability ---
